@@ -1,0 +1,74 @@
+// Numbers shared with the TypeScript side (src/core/abi.ts mirrors them, and a
+// test compares the two through the exported globals).
+
+/** Result of `process`, `resume` and `finish`. */
+export const STATUS_OK: i32 = 0;
+/** The hit buffer is full: read the hits, then call `resume`. */
+export const STATUS_HITS_FULL: i32 = 1;
+/** A fatal framing error; `errorCode` and the error fields say which. */
+export const STATUS_ERROR: i32 = 2;
+
+// Framing errors (value of `errorCode`).
+export const ERR_NONE: i32 = 0;
+/** The first bytes are neither a pcap nor a pcapng magic number. */
+export const ERR_BAD_MAGIC: i32 = 1;
+/** The input ended before a complete file header (errorValue: bytes seen). */
+export const ERR_SHORT_HEADER: i32 = 2;
+/** A record's caplen exceeds MAX_CAPLEN (errorValue: caplen). */
+export const ERR_CAPLEN_TOO_LARGE: i32 = 3;
+/** The input ended inside a record (a warning, not fatal; errorValue: bytes present). */
+export const ERR_TRUNCATED_RECORD: i32 = 4;
+/** The input is empty. */
+export const ERR_EMPTY: i32 = 5;
+/** The pcap file header has a major version other than 2 (errorValue: version). */
+export const ERR_BAD_VERSION: i32 = 6;
+
+/** libpcap's MAXIMUM_SNAPLEN: no real record is longer. */
+export const MAX_CAPLEN: u32 = 262144;
+
+// Counters: f64 slots at `countersPointer()`, kept across inputs.
+export const C_PACKETS: i32 = 0;
+export const C_IPV4: i32 = 1;
+export const C_ALERTS: i32 = 2;
+export const C_SUPPRESSED: i32 = 3;
+export const C_SKIP_LINKTYPE: i32 = 4;
+export const C_SKIP_NOT_IPV4: i32 = 5;
+export const C_SKIP_TRUNCATED_LINK: i32 = 6;
+export const C_SKIP_BAD_IP_VERSION: i32 = 7;
+export const C_SKIP_BAD_IHL: i32 = 8;
+export const C_SKIP_IP_TRUNCATED: i32 = 9;
+export const C_SKIP_BAD_IP_LEN: i32 = 10;
+export const C_CAPLEN_ABOVE_LEN: i32 = 11;
+export const C_CAPLEN_ABOVE_SNAPLEN: i32 = 12;
+export const C_DEDUP_EVICTIONS: i32 = 13;
+export const C_CAPTURED_BYTES: i32 = 14;
+export const COUNTER_SLOTS: i32 = 32;
+
+// Notices: events the TypeScript side reports once, read after each call.
+export const NOTICE_LINKTYPE: i32 = 1; // value: link type of a new interface
+export const NOTICE_UNSUPPORTED_LINKTYPE: i32 = 2; // value: the link type
+
+// Hit record: HIT_SIZE bytes per hit at `hitsPointer()`.
+export const HIT_SIZE: i32 = 64;
+export const HIT_PACKET: i32 = 0; // f64, 1-based packet number in its input
+export const HIT_TS_SEC: i32 = 8; // f64, seconds since 1970 (UTC)
+export const HIT_TS_FRAC: i32 = 16; // u32, fraction in units of 10^-digits s
+export const HIT_SRC: i32 = 20; // u32, IPv4 source as a number
+export const HIT_DST: i32 = 24; // u32
+export const HIT_SRC_PORT: i32 = 28; // u16
+export const HIT_DST_PORT: i32 = 30; // u16
+export const HIT_PROTO: i32 = 32; // u8
+export const HIT_FLAGS: i32 = 33; // u8, HF_* bits
+export const HIT_TS_DIGITS: i32 = 34; // u8, 6 or 9 (digits of the fraction)
+export const HIT_LAYER: i32 = 35; // u8, 0 for the outer IPv4 header
+export const HIT_SRC_RANGE: i32 = 36; // i32, index of the matching range or -1
+export const HIT_DST_RANGE: i32 = 40; // i32
+export const HIT_LINKTYPE: i32 = 44; // u32
+export const HIT_DATA: i32 = 48; // u32, address of the packet bytes (valid until `prepare`)
+export const HIT_CAPLEN: i32 = 52; // u32
+export const HIT_ORIGLEN: i32 = 56; // u32
+export const HIT_INTERFACE: i32 = 60; // u32, pcapng interface id (0 for pcap)
+
+export const HF_PORTS: u8 = 1; // the ports were read
+export const HF_FRAGMENT: u8 = 2; // the packet is a fragment (MF set or offset > 0)
+export const HF_SUPPRESSED: u8 = 4; // a repeat within the dedup window

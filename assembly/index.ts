@@ -1,0 +1,27 @@
+// repfilter's WebAssembly core: frames capture records, decodes IPv4 headers,
+// probes the blocklist and returns hits. Every function here takes and returns
+// numbers only; input errors come back as status codes, never as traps.
+
+export * from "./abi";
+export { countersPointer, resetCounters } from "./counters";
+export { resetDedup, setDedupWindow } from "./dedup";
+export { hitCount, hitsPointer } from "./hits";
+export { setReturnSuppressed } from "./inspect";
+export { allocateRanges, commitRanges, currentRangeCount, probe } from "./lookup";
+export {
+  beginInput,
+  errorCode,
+  errorLimit,
+  errorOffset,
+  errorRecord,
+  errorValue,
+  finish,
+  inputPointer,
+  INPUT_CAPACITY,
+  noticeCount,
+  noticesPointer,
+  prepare,
+  process,
+  resume,
+  windowPointer,
+} from "./stream";

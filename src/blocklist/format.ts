@@ -1,0 +1,269 @@
+// Reading and writing the blocklist file (format described in docs/blocklist-format.md).
+
+import { crc32 } from "node:zlib";
+import { formatRange } from "../lists/ipv4.js";
+import type { Blocklist } from "./build.js";
+
+export const MAGIC = Uint8Array.of(0x89, 0x52, 0x46, 0x42, 0x4c, 0x0d, 0x0a, 0x1a); // \x89RFBL\r\n\x1a
+export const FORMAT_VERSION = 1;
+export const HEADER_LENGTH = 48;
+const DIRECTORY_ENTRY_LENGTH = 16;
+const CHECKSUM_OFFSET = 24;
+
+export const SECTION_SOURCES = 1;
+export const SECTION_SOURCE_SETS = 2;
+export const SECTION_IPV4_RANGES = 3;
+/** Directory flag: a reader that does not know the section type must reject the file. */
+export const SECTION_REQUIRED = 1;
+
+/** A blocklist file that cannot be used. `code` names the problem for tests. */
+export class BlocklistError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.name = "BlocklistError";
+    this.code = code;
+  }
+}
+
+interface Section {
+  type: number;
+  flags: number;
+  body: Uint8Array;
+}
+
+/** Serialises a blocklist. */
+export function encodeBlocklist(list: Blocklist): Buffer {
+  const sections: Section[] = [
+    { type: SECTION_SOURCES, flags: SECTION_REQUIRED, body: encodeSources(list.sources) },
+    { type: SECTION_SOURCE_SETS, flags: SECTION_REQUIRED, body: encodeSets(list.sets) },
+    { type: SECTION_IPV4_RANGES, flags: SECTION_REQUIRED, body: encodeRanges(list) },
+  ];
+  let length = HEADER_LENGTH + sections.length * DIRECTORY_ENTRY_LENGTH;
+  const offsets = sections.map((section) => {
+    const offset = length;
+    length += align4(section.body.length);
+    return offset;
+  });
+
+  const file = Buffer.alloc(length);
+  const view = new DataView(file.buffer, file.byteOffset, file.byteLength);
+  file.set(MAGIC, 0);
+  view.setUint16(8, FORMAT_VERSION, true);
+  view.setUint16(10, HEADER_LENGTH, true);
+  view.setUint32(12, sections.length, true);
+  view.setBigUint64(16, BigInt(Math.max(0, Math.floor(list.createdAt))), true);
+  view.setBigUint64(32, BigInt(length), true);
+  sections.forEach((section, index) => {
+    const entry = HEADER_LENGTH + index * DIRECTORY_ENTRY_LENGTH;
+    view.setUint32(entry, section.type, true);
+    view.setUint32(entry + 4, section.flags, true);
+    view.setUint32(entry + 8, offsets[index]!, true);
+    view.setUint32(entry + 12, section.body.length, true);
+    file.set(section.body, offsets[index]!);
+  });
+  view.setUint32(CHECKSUM_OFFSET, crc32(file), true);
+  return file;
+}
+
+function encodeSources(sources: ReadonlyArray<string>): Uint8Array {
+  const names = sources.map((name) => Buffer.from(name, "utf8"));
+  const body = Buffer.alloc(4 + names.reduce((sum, name) => sum + 2 + name.length, 0));
+  body.writeUInt32LE(sources.length, 0);
+  let offset = 4;
+  for (const name of names) {
+    body.writeUInt16LE(name.length, offset);
+    body.set(name, offset + 2);
+    offset += 2 + name.length;
+  }
+  return body;
+}
+
+function encodeSets(sets: ReadonlyArray<ReadonlyArray<number>>): Uint8Array {
+  const memberCount = sets.reduce((sum, set) => sum + set.length, 0);
+  const body = Buffer.alloc(4 + (sets.length + 1) * 4 + memberCount * 2);
+  body.writeUInt32LE(sets.length, 0);
+  let member = 0;
+  const membersOffset = 4 + (sets.length + 1) * 4;
+  sets.forEach((set, index) => {
+    body.writeUInt32LE(member, 4 + index * 4);
+    for (const source of set) body.writeUInt16LE(source, membersOffset + 2 * member++);
+  });
+  body.writeUInt32LE(member, 4 + sets.length * 4);
+  return body;
+}
+
+function encodeRanges(list: Blocklist): Uint8Array {
+  const count = list.starts.length;
+  const words = new Uint32Array(1 + count * 3);
+  words[0] = count;
+  words.set(list.starts, 1);
+  words.set(list.ends, 1 + count);
+  words.set(list.setIds, 1 + count * 2);
+  return littleEndianBytes(words);
+}
+
+function littleEndianBytes(words: Uint32Array): Uint8Array {
+  const bytes = Buffer.alloc(words.length * 4);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let i = 0; i < words.length; i++) view.setUint32(i * 4, words[i]!, true);
+  return bytes;
+}
+
+function align4(length: number): number {
+  return (length + 3) & ~3;
+}
+
+/**
+ * Parses and validates a blocklist file completely: header, checksum, directory,
+ * every section, and the order of the ranges. `name` is used in error messages.
+ */
+export function decodeBlocklist(file: Uint8Array, name: string): Blocklist {
+  const fail = (code: string, problem: string): never => {
+    throw new BlocklistError(code, `${name}: ${problem}`);
+  };
+  if (file.length < HEADER_LENGTH) {
+    fail("ERR_BLOCKLIST_SHORT", `file is ${file.length} bytes, shorter than the ${HEADER_LENGTH}-byte header; rebuild it with \`repfilter compile\``);
+  }
+  for (let i = 0; i < MAGIC.length; i++) {
+    if (file[i] !== MAGIC[i]) {
+      const seen = Array.from(file.subarray(0, 8), (byte) => byte.toString(16).padStart(2, "0")).join(" ");
+      fail("ERR_BLOCKLIST_MAGIC", `not a repfilter blocklist (first bytes ${seen}); build one with \`repfilter compile\``);
+    }
+  }
+  const view = new DataView(file.buffer, file.byteOffset, file.byteLength);
+  const version = view.getUint16(8, true);
+  if (version > FORMAT_VERSION) {
+    fail("ERR_BLOCKLIST_VERSION", `format version ${version} is newer than this repfilter reads (${FORMAT_VERSION}); upgrade repfilter`);
+  }
+  if (version === 0) fail("ERR_BLOCKLIST_VERSION", "format version 0 is invalid");
+  const headerLength = view.getUint16(10, true);
+  const sectionCount = view.getUint32(12, true);
+  const declaredLength = Number(view.getBigUint64(32, true));
+  if (declaredLength !== file.length) {
+    fail("ERR_BLOCKLIST_LENGTH", `file is ${file.length} bytes but its header says ${declaredLength}; it was cut short or appended to`);
+  }
+  const stored = view.getUint32(CHECKSUM_OFFSET, true);
+  const computed = checksum(file);
+  if (stored !== computed) {
+    fail("ERR_BLOCKLIST_CHECKSUM", `checksum mismatch (stored ${hex32(stored)}, computed ${hex32(computed)}); the file is corrupt, rebuild it`);
+  }
+  if (headerLength < HEADER_LENGTH || headerLength + sectionCount * DIRECTORY_ENTRY_LENGTH > file.length) {
+    fail("ERR_BLOCKLIST_DIRECTORY", `section directory (${sectionCount} entries after a ${headerLength}-byte header) does not fit in the file`);
+  }
+
+  const sections = new Map<number, Uint8Array>();
+  for (let index = 0; index < sectionCount; index++) {
+    const entry = headerLength + index * DIRECTORY_ENTRY_LENGTH;
+    const type = view.getUint32(entry, true);
+    const flags = view.getUint32(entry + 4, true);
+    const offset = view.getUint32(entry + 8, true);
+    const length = view.getUint32(entry + 12, true);
+    if (offset % 4 !== 0 || offset + length > file.length) {
+      fail("ERR_BLOCKLIST_DIRECTORY", `section ${index} (type ${type}) at offset ${offset}, ${length} bytes, lies outside the file or is misaligned`);
+    }
+    const known = type === SECTION_SOURCES || type === SECTION_SOURCE_SETS || type === SECTION_IPV4_RANGES;
+    if (!known) {
+      if ((flags & SECTION_REQUIRED) !== 0) {
+        fail("ERR_BLOCKLIST_VERSION", `section type ${type} is required but unknown to this repfilter; upgrade repfilter`);
+      }
+      continue;
+    }
+    if (sections.has(type)) fail("ERR_BLOCKLIST_DIRECTORY", `section type ${type} appears twice`);
+    sections.set(type, file.subarray(offset, offset + length));
+  }
+
+  const section = (type: number, label: string): Uint8Array =>
+    sections.get(type) ?? fail("ERR_BLOCKLIST_SECTION", `${label} section is missing`);
+  const sources = decodeSources(section(SECTION_SOURCES, "sources"), fail);
+  const sets = decodeSets(section(SECTION_SOURCE_SETS, "source sets"), sources.length, fail);
+  const ranges = decodeRanges(section(SECTION_IPV4_RANGES, "IPv4 ranges"), sets.length, fail);
+  return { createdAt: Number(view.getBigUint64(16, true)), sources, sets, ...ranges };
+}
+
+type Fail = (code: string, problem: string) => never;
+
+function decodeSources(body: Uint8Array, fail: Fail): string[] {
+  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  if (body.length < 4) fail("ERR_BLOCKLIST_SECTION", "sources section is shorter than its count");
+  const count = view.getUint32(0, true);
+  const names: string[] = [];
+  const decoder = new TextDecoder("utf-8", { fatal: true });
+  let offset = 4;
+  for (let i = 0; i < count; i++) {
+    if (offset + 2 > body.length) fail("ERR_BLOCKLIST_SECTION", `sources section ends inside source ${i}`);
+    const length = view.getUint16(offset, true);
+    if (offset + 2 + length > body.length) fail("ERR_BLOCKLIST_SECTION", `sources section ends inside source ${i}`);
+    try {
+      names.push(decoder.decode(body.subarray(offset + 2, offset + 2 + length)));
+    } catch {
+      fail("ERR_BLOCKLIST_SECTION", `source ${i} has a name that is not valid UTF-8`);
+    }
+    offset += 2 + length;
+  }
+  return names;
+}
+
+function decodeSets(body: Uint8Array, sourceCount: number, fail: Fail): number[][] {
+  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  if (body.length < 4) fail("ERR_BLOCKLIST_SECTION", "source sets section is shorter than its count");
+  const count = view.getUint32(0, true);
+  const membersOffset = 4 + (count + 1) * 4;
+  if (membersOffset > body.length) fail("ERR_BLOCKLIST_SECTION", `source sets section is too short for ${count} sets`);
+  const memberCount = view.getUint32(4 + count * 4, true);
+  if (membersOffset + memberCount * 2 > body.length) fail("ERR_BLOCKLIST_SECTION", `source sets section is too short for ${memberCount} members`);
+  const sets: number[][] = [];
+  for (let i = 0; i < count; i++) {
+    const from = view.getUint32(4 + i * 4, true);
+    const to = view.getUint32(8 + i * 4, true);
+    if (from > to || to > memberCount) fail("ERR_BLOCKLIST_SECTION", `source set ${i} has invalid bounds ${from}-${to}`);
+    const set: number[] = [];
+    for (let member = from; member < to; member++) {
+      const source = view.getUint16(membersOffset + member * 2, true);
+      if (source >= sourceCount) fail("ERR_BLOCKLIST_SECTION", `source set ${i} names source ${source}, but there are ${sourceCount}`);
+      set.push(source);
+    }
+    if (set.length === 0) fail("ERR_BLOCKLIST_SECTION", `source set ${i} is empty`);
+    sets.push(set);
+  }
+  return sets;
+}
+
+function decodeRanges(body: Uint8Array, setCount: number, fail: Fail): Pick<Blocklist, "starts" | "ends" | "setIds"> {
+  // Copy into aligned, native-order arrays: the section may sit at any byte offset
+  // of the caller's buffer.
+  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  if (body.length < 4) fail("ERR_BLOCKLIST_SECTION", "IPv4 ranges section is shorter than its count");
+  const count = view.getUint32(0, true);
+  if (4 + count * 12 > body.length) fail("ERR_BLOCKLIST_SECTION", `IPv4 ranges section is too short for ${count} ranges`);
+  const starts = new Uint32Array(count);
+  const ends = new Uint32Array(count);
+  const setIds = new Uint32Array(count);
+  for (let i = 0; i < count; i++) {
+    starts[i] = view.getUint32(4 + i * 4, true);
+    ends[i] = view.getUint32(4 + (count + i) * 4, true);
+    setIds[i] = view.getUint32(4 + (2 * count + i) * 4, true);
+  }
+  for (let i = 0; i < count; i++) {
+    if (starts[i]! > ends[i]!) fail("ERR_BLOCKLIST_RANGE", `range ${i} starts after it ends`);
+    if (setIds[i]! >= setCount) fail("ERR_BLOCKLIST_RANGE", `range ${i} names source set ${setIds[i]}, but there are ${setCount}`);
+    if (i > 0 && starts[i]! <= ends[i - 1]!) {
+      const problem = starts[i]! < starts[i - 1]! ? "unsorted" : "overlapping";
+      const previous = formatRange(starts[i - 1]!, ends[i - 1]!);
+      const current = formatRange(starts[i]!, ends[i]!);
+      fail(`ERR_BLOCKLIST_${problem.toUpperCase()}`, `ranges ${i - 1} (${previous}) and ${i} (${current}) are ${problem}; rebuild the list`);
+    }
+  }
+  return { starts, ends, setIds };
+}
+
+function checksum(file: Uint8Array): number {
+  const zero = new Uint8Array(4);
+  let value = crc32(file.subarray(0, CHECKSUM_OFFSET));
+  value = crc32(zero, value);
+  return crc32(file.subarray(CHECKSUM_OFFSET + 4), value);
+}
+
+function hex32(value: number): string {
+  return value.toString(16).padStart(8, "0");
+}

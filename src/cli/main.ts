@@ -1,0 +1,108 @@
+// Command-line entry point. `main` takes its streams and returns the exit status,
+// so tests can run it in-process as well as through bin/repfilter.js.
+
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { runCompile } from "./compile.js";
+import { runScan, type ScanIO } from "./scan.js";
+import { VERSION } from "../version.js";
+
+const SCAN_HELP_AFTER = `
+Alert lines go to stdout, one per packet whose IPv4 source or destination is in
+the blocklist; diagnostics and the summary go to stderr.
+
+Blocklist lookup order: --blocklist, then $REPFILTER_BLOCKLIST, then
+$XDG_DATA_HOME/repfilter/blocklist.bin (default ~/.local/share/repfilter/blocklist.bin).
+
+Exit status: 0 if an alert was printed, 1 if none, 2 on an error.
+
+Examples:
+  tcpdump -U -i eth0 -w - | repfilter
+  repfilter --format json capture.pcap > alerts.json
+  repfilter compile -o list.bin my-list.txt`;
+
+export async function main(argv: string[], io: ScanIO): Promise<number> {
+  let status = 0;
+  const program = new Command();
+  program
+    .name("repfilter")
+    .usage("[options] [FILE|-]...")
+    .description("Print an alert for every packet in a pcap capture whose IPv4 source or destination is blocklisted.")
+    .argument("[FILE...]", "capture files to read; none or - reads stdin")
+    .option("-b, --blocklist <path>", "blocklist file built by `repfilter compile` or `repfilter update`")
+    .addOption(new Option("-f, --format <format>", "alert line format").choices(["text", "json"]).default("text"))
+    .option(
+      "--dedup <seconds>",
+      "suppress repeat alerts for the same source and destination pair for this many seconds of capture time; 0 prints every packet",
+      parseSeconds,
+      60,
+    )
+    .option("-q, --quiet", "do not print the summary or progress on stderr")
+    .option("--no-progress", "do not show the progress line on a terminal")
+    .version(VERSION, "-V, --version", "print the version and exit")
+    .helpOption("-h, --help", "show this help and exit")
+    .addHelpText("after", SCAN_HELP_AFTER)
+    .showHelpAfterError("(run repfilter --help for usage)")
+    .action(async (files: string[], options: ScanCommandOptions) => {
+      status = await runScan(
+        files,
+        {
+          ...(options.blocklist !== undefined ? { blocklist: options.blocklist } : {}),
+          format: options.format,
+          dedupSeconds: options.dedup,
+          quiet: options.quiet === true,
+          progress: options.progress,
+        },
+        io,
+      );
+    });
+
+  program
+    .command("compile")
+    .usage("[options] -o PATH FILE...")
+    .description("Build a blocklist file from text lists: one IPv4 address, CIDR block or range (a-b) per line, # and ; comments.")
+    .argument("<FILE...>", "text lists to merge, each one named source; - reads stdin")
+    .requiredOption("-o, --output <path>", "blocklist file to write (replaced atomically)")
+    .option("-n, --name <name>", "source name for the next FILE, repeatable (default: the file name without extension)", collect, [])
+    .helpOption("-h, --help", "show this help and exit")
+    .action(async (files: string[], options: { output: string; name: string[] }) => {
+      status = await runCompile(files, { output: options.output, names: options.name }, io);
+    });
+
+  for (const command of [program, ...program.commands]) {
+    command.exitOverride();
+    command.configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+      outputError: (text, write) => write(`repfilter: ${text}`),
+    });
+  }
+
+  try {
+    await program.parseAsync(argv, { from: "user" });
+  } catch (error) {
+    if (!(error instanceof CommanderError)) throw error;
+    if (error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.code === "commander.help") return 0;
+    return 2;
+  }
+  return status;
+}
+
+interface ScanCommandOptions {
+  blocklist?: string;
+  format: "text" | "json";
+  dedup: number;
+  quiet?: boolean;
+  progress: boolean;
+}
+
+function parseSeconds(value: string): number {
+  const seconds = Number(value);
+  if (value.trim() === "" || !Number.isFinite(seconds) || seconds < 0) {
+    throw new InvalidArgumentError(`expected a number of seconds (0 or more), got "${value}"`);
+  }
+  return seconds;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}

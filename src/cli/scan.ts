@@ -1,0 +1,235 @@
+// The scan command: read captures, print an alert line per blocklisted packet,
+// and finish with a summary on stderr.
+
+import type { Writable } from "node:stream";
+import type { Blocklist } from "../blocklist/build.js";
+import { BlocklistError } from "../blocklist/format.js";
+import { loadBlocklist, resolveBlocklistPath, type Environment } from "../blocklist/load.js";
+import { Counter, NOTICE_UNSUPPORTED_LINKTYPE } from "../core/abi.js";
+import { CaptureError } from "../core/capture-error.js";
+import { Scanner } from "../core/scanner.js";
+import { AlertFormatter, ListLabels, type AlertContext, type AlertFormat } from "../output/alerts.js";
+import { describeLinkType } from "../output/linktypes.js";
+import { formatBytes, formatCount, summaryLines } from "../output/summary.js";
+import { LineWriter } from "../output/writer.js";
+import { Diagnostics } from "./diagnostics.js";
+import { readFileInput, readStdinInput, type Readable } from "./inputs.js";
+
+export interface ScanIO {
+  stdin: Readable;
+  stdout: Writable & { isTTY?: boolean };
+  stderr: Writable & { isTTY?: boolean };
+  env: Environment;
+  /** Install SIGINT and SIGTERM handlers (the real command line does). */
+  handleSignals?: boolean;
+}
+
+export interface ScanOptions {
+  blocklist?: string;
+  format: AlertFormat;
+  dedupSeconds: number;
+  quiet: boolean;
+  progress: boolean;
+}
+
+const PROGRESS_INTERVAL_MS = 250;
+
+/** Runs a scan and returns the exit status: 0 alerts printed, 1 none, 2 an error. */
+export async function runScan(files: string[], options: ScanOptions, io: ScanIO): Promise<number> {
+  const diagnostics = new Diagnostics(io.stderr);
+  let list: Blocklist;
+  const listPath = resolveBlocklistPath(options.blocklist, io.env);
+  try {
+    list = await loadBlocklist(listPath);
+  } catch (error) {
+    if (!(error instanceof BlocklistError)) throw error;
+    diagnostics.error(error.message);
+    return 2;
+  }
+  const session = new ScanSession(list, options, io, diagnostics);
+  return session.run(files.length > 0 ? files : ["-"]);
+}
+
+class ScanSession {
+  readonly #options: ScanOptions;
+  readonly #io: ScanIO;
+  readonly #diagnostics: Diagnostics;
+  readonly #scanner: Scanner;
+  readonly #formatter: AlertFormatter;
+  readonly #writer: LineWriter;
+  readonly #lines: string[] = [];
+  #context: AlertContext = {};
+  #printed = 0;
+  #inputBytes = 0;
+  #inputName = "";
+  #inputSize: number | undefined;
+  #inputRead = 0;
+  #stopRequested = false;
+  #started = 0;
+
+  constructor(list: Blocklist, options: ScanOptions, io: ScanIO, diagnostics: Diagnostics) {
+    this.#options = options;
+    this.#io = io;
+    this.#diagnostics = diagnostics;
+    this.#writer = new LineWriter(io.stdout);
+    this.#formatter = new AlertFormatter(options.format, new ListLabels(list));
+    this.#scanner = new Scanner(
+      { dedupSeconds: options.dedupSeconds },
+      {
+        hits: (batch) => {
+          this.#printed += this.#formatter.formatBatch(batch, this.#context, this.#lines);
+        },
+        notice: (kind, value) => this.#notice(kind, value),
+      },
+    );
+    this.#scanner.setRanges(list);
+  }
+
+  async run(inputs: string[]): Promise<number> {
+    this.#started = performance.now();
+    const removeSignals = this.#io.handleSignals === true ? this.#installSignalHandlers() : () => {};
+    const progress = this.#startProgress();
+    try {
+      for (const input of inputs) {
+        if (this.#stopped()) break;
+        await this.#scanInput(input, inputs.length > 1);
+      }
+    } finally {
+      clearInterval(progress);
+      this.#diagnostics.clearStatus();
+      removeSignals();
+    }
+    if (this.#writer.failure !== undefined) {
+      this.#diagnostics.error(`cannot write alerts: ${this.#writer.failure.message}`);
+    }
+    // A closed stdout ends the run quietly, as SIGPIPE would end tcpdump or grep.
+    if (this.#writer.closed && this.#writer.failure === undefined) return this.#printed > 0 ? 0 : 1;
+    if (!this.#options.quiet) this.#printSummary();
+    if (this.#diagnostics.errors > 0) return 2;
+    return this.#printed > 0 ? 0 : 1;
+  }
+
+  async #scanInput(input: string, several: boolean): Promise<void> {
+    const isStdin = input === "-";
+    this.#inputName = isStdin ? "stdin" : input;
+    this.#inputSize = undefined;
+    this.#inputRead = 0;
+    this.#context = {
+      ...(isStdin ? {} : { filename: input }),
+      ...(several ? { prefix: `${this.#inputName}: ` } : {}),
+    };
+    if (isStdin && this.#io.stdin.isTTY === true) {
+      this.#diagnostics.error("stdin is a terminal; pipe a capture in (tcpdump -w - ... | repfilter) or name a file");
+      return;
+    }
+    const before = this.#scanner.counters();
+    this.#scanner.beginInput();
+    const hooks = {
+      afterChunk: async (bytesRead: number) => {
+        this.#inputBytes += bytesRead;
+        this.#inputRead += bytesRead;
+        await this.#flush();
+      },
+      stopped: () => this.#stopped(),
+      setSize: (bytes: number | undefined) => {
+        this.#inputSize = bytes;
+      },
+    };
+    try {
+      if (isStdin) await readStdinInput(this.#io.stdin, this.#scanner, hooks);
+      else await readFileInput(input, this.#scanner, hooks);
+      if (this.#stopped()) return;
+      const end = this.#scanner.end();
+      if (end.truncated !== undefined) this.#diagnostics.warning(`${this.#inputName}: ${end.truncated.message}`);
+    } catch (error) {
+      await this.#flush();
+      // Ending stdin on a signal may surface as a premature-close error; it is expected.
+      if (!this.#stopRequested) this.#reportInputError(error);
+      return;
+    }
+    await this.#flush();
+    this.#checkDecoded(before);
+  }
+
+  #reportInputError(error: unknown): void {
+    if (error instanceof CaptureError) {
+      this.#diagnostics.error(`${this.#inputName}: ${error.message}`);
+      return;
+    }
+    const code = (error as NodeJS.ErrnoException).code;
+    if (typeof code === "string" && code.startsWith("E")) {
+      const reason = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "is a directory" : code === "EACCES" ? "permission denied" : code;
+      this.#diagnostics.error(`${this.#inputName}: cannot read: ${reason}`);
+      return;
+    }
+    throw error;
+  }
+
+  /** Flags an input in which packets arrived but none had a link type we decode. */
+  #checkDecoded(before: Float64Array): void {
+    const after = this.#scanner.counters();
+    const packets = after[Counter.packets]! - before[Counter.packets]!;
+    const unsupported = after[Counter.skipLinkType]! - before[Counter.skipLinkType]!;
+    if (packets > 0 && unsupported === packets) {
+      this.#diagnostics.error(`${this.#inputName}: none of its ${packets} packets could be decoded (unsupported link type)`);
+    }
+  }
+
+  #notice(kind: number, value: number): void {
+    if (kind === NOTICE_UNSUPPORTED_LINKTYPE) {
+      this.#diagnostics.warning(`${this.#inputName}: link type ${describeLinkType(value)} is not supported; its packets are counted as skipped`);
+    }
+  }
+
+  async #flush(): Promise<void> {
+    if (this.#lines.length === 0) return;
+    if (this.#io.stdout.isTTY === true) this.#diagnostics.clearStatus();
+    await this.#writer.write(this.#lines);
+  }
+
+  #stopped(): boolean {
+    return this.#stopRequested || this.#writer.closed;
+  }
+
+  #printSummary(): void {
+    const elapsedSeconds = (performance.now() - this.#started) / 1000;
+    for (const line of summaryLines({ counters: this.#scanner.counters(), inputBytes: this.#inputBytes, elapsedSeconds })) {
+      this.#diagnostics.info(line);
+    }
+  }
+
+  #startProgress(): ReturnType<typeof setInterval> | undefined {
+    if (this.#options.quiet || !this.#options.progress || this.#io.stderr.isTTY !== true) return undefined;
+    const timer = setInterval(() => this.#showProgress(), PROGRESS_INTERVAL_MS);
+    timer.unref();
+    return timer;
+  }
+
+  #showProgress(): void {
+    if (this.#inputSize === undefined || this.#inputSize === 0) return;
+    const counters = this.#scanner.counters();
+    const elapsed = Math.max((performance.now() - this.#started) / 1000, 1e-3);
+    const percent = Math.min(100, (100 * this.#inputRead) / this.#inputSize).toFixed(0);
+    this.#diagnostics.status(
+      `${this.#inputName}: ${percent}% ${formatBytes(this.#inputRead)}, ` +
+        `${formatCount(counters[Counter.packets]! / elapsed)} packets/s, ${counters[Counter.alerts]} alerts`,
+    );
+  }
+
+  #installSignalHandlers(): () => void {
+    const stop = (signal: NodeJS.Signals): void => {
+      if (this.#stopRequested) process.exit(signal === "SIGINT" ? 130 : 143);
+      this.#stopRequested = true;
+      // A stream blocked on a live pipe would wait for the next packet; end it now.
+      if (this.#inputName === "stdin" && typeof (this.#io.stdin as { destroy?: () => void }).destroy === "function") {
+        (this.#io.stdin as unknown as { destroy: () => void }).destroy();
+      }
+    };
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
+    return () => {
+      process.off("SIGINT", stop);
+      process.off("SIGTERM", stop);
+    };
+  }
+}

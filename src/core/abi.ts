@@ -1,0 +1,74 @@
+// The numeric interface of the WebAssembly core. These values mirror
+// assembly/abi.ts; test/core-abi.test.ts checks them against the exported globals.
+
+export const STATUS_OK = 0;
+export const STATUS_HITS_FULL = 1;
+export const STATUS_ERROR = 2;
+
+export const ERR_NONE = 0;
+export const ERR_BAD_MAGIC = 1;
+export const ERR_SHORT_HEADER = 2;
+export const ERR_CAPLEN_TOO_LARGE = 3;
+export const ERR_TRUNCATED_RECORD = 4;
+export const ERR_EMPTY = 5;
+export const ERR_BAD_VERSION = 6;
+
+export const MAX_CAPLEN = 262144;
+
+/** Indexes of the core's f64 counters. */
+export const Counter = {
+  packets: 0,
+  ipv4: 1,
+  alerts: 2,
+  suppressed: 3,
+  skipLinkType: 4,
+  skipNotIPv4: 5,
+  skipTruncatedLink: 6,
+  skipBadIPVersion: 7,
+  skipBadIHL: 8,
+  skipIPTruncated: 9,
+  skipBadIPLength: 10,
+  caplenAboveLen: 11,
+  caplenAboveSnaplen: 12,
+  dedupEvictions: 13,
+  capturedBytes: 14,
+} as const;
+export const COUNTER_SLOTS = 32;
+
+/** Skip reasons as the summary names them, with their counter index. */
+export const SKIP_REASONS: ReadonlyArray<readonly [string, number]> = [
+  ["unsupported_linktype", Counter.skipLinkType],
+  ["not_ipv4", Counter.skipNotIPv4],
+  ["truncated_link_header", Counter.skipTruncatedLink],
+  ["bad_ip_version", Counter.skipBadIPVersion],
+  ["bad_ip_header_length", Counter.skipBadIHL],
+  ["truncated_ip_header", Counter.skipIPTruncated],
+  ["bad_ip_len", Counter.skipBadIPLength],
+];
+
+export const NOTICE_LINKTYPE = 1;
+export const NOTICE_UNSUPPORTED_LINKTYPE = 2;
+
+export const HIT_SIZE = 64;
+export const HIT_PACKET = 0;
+export const HIT_TS_SEC = 8;
+export const HIT_TS_FRAC = 16;
+export const HIT_SRC = 20;
+export const HIT_DST = 24;
+export const HIT_SRC_PORT = 28;
+export const HIT_DST_PORT = 30;
+export const HIT_PROTO = 32;
+export const HIT_FLAGS = 33;
+export const HIT_TS_DIGITS = 34;
+export const HIT_LAYER = 35;
+export const HIT_SRC_RANGE = 36;
+export const HIT_DST_RANGE = 40;
+export const HIT_LINKTYPE = 44;
+export const HIT_DATA = 48;
+export const HIT_CAPLEN = 52;
+export const HIT_ORIGLEN = 56;
+export const HIT_INTERFACE = 60;
+
+export const HF_PORTS = 1;
+export const HF_FRAGMENT = 2;
+export const HF_SUPPRESSED = 4;

@@ -1,0 +1,176 @@
+// The JavaScript side of the core: moves input bytes into WebAssembly memory, runs
+// the framing, and hands each batch of hits to a callback. Nothing here runs per
+// packet; the callbacks run per batch of hits.
+
+import * as abi from "./abi.js";
+import { CaptureError } from "./capture-error.js";
+import { HitBatch } from "./hits.js";
+import { instantiateCore, type CoreExports } from "./wasm.js";
+
+/** A sorted table of disjoint ranges, inclusive at both ends. */
+export interface RangeArrays {
+  readonly starts: Uint32Array;
+  readonly ends: Uint32Array;
+}
+
+export interface ScannerEvents {
+  /** Receives the hits of one call; the batch is valid only during the callback. */
+  hits(batch: HitBatch): void;
+  /** Receives an event the core queued, such as a new interface's link type. */
+  notice?(kind: number, value: number): void;
+}
+
+export interface ScannerOptions {
+  /** Suppression window in seconds of capture time; 0 reports every packet. */
+  dedupSeconds: number;
+  /** Also return suppressed repeats, flagged HF_SUPPRESSED. */
+  returnSuppressed?: boolean;
+}
+
+/** What the end of an input looked like. */
+export interface InputEnd {
+  /** Set when the input stopped inside a record: the packets before it stand. */
+  truncated?: CaptureError;
+}
+
+export class Scanner {
+  readonly #core: CoreExports;
+  readonly #events: ScannerEvents;
+  #bytes: Uint8Array;
+  #pendingRanges: RangeArrays | undefined;
+  readonly #batch: HitBatch;
+
+  constructor(options: ScannerOptions, events: ScannerEvents) {
+    this.#core = instantiateCore();
+    this.#events = events;
+    // Allocate every fixed buffer now, so that later calls grow memory only when a
+    // new range table is loaded.
+    this.#core.inputPointer();
+    this.#core.hitsPointer();
+    this.#core.countersPointer();
+    this.#core.noticesPointer();
+    this.#core.setDedupWindow(options.dedupSeconds);
+    this.#core.setReturnSuppressed(options.returnSuppressed === true ? 1 : 0);
+    this.#bytes = new Uint8Array(this.#core.memory.buffer);
+    this.#batch = new HitBatch(this.#core.memory, this.#core.hitsPointer());
+  }
+
+  /**
+   * Queues a new range table. It replaces the current one at the next chunk
+   * boundary, so each packet is probed against exactly one whole table.
+   */
+  setRanges(ranges: RangeArrays): void {
+    this.#pendingRanges = ranges;
+  }
+
+  /** Returns the index of the range that contains `address`, or -1. */
+  probe(address: number): number {
+    this.#applyPendingRanges();
+    return this.#core.probe(address >>> 0);
+  }
+
+  /** Starts a new input: framing state resets, counters and dedup memory carry over. */
+  beginInput(): void {
+    this.#core.beginInput();
+  }
+
+  /** Frames `chunk`, copying it into the core's window in as many pieces as needed. */
+  write(chunk: Uint8Array): void {
+    let offset = 0;
+    while (offset < chunk.length) {
+      const window = this.#openWindow();
+      const length = Math.min(window.length, chunk.length - offset);
+      window.set(chunk.subarray(offset, offset + length));
+      this.#run(this.#core.process(length));
+      offset += length;
+    }
+  }
+
+  /**
+   * Opens the core's free window for a caller that reads straight into it (a file
+   * read), then `commit` frames the bytes it wrote. The view is valid until `commit`.
+   */
+  openWindow(): Uint8Array {
+    return this.#openWindow();
+  }
+
+  commit(length: number): void {
+    this.#run(this.#core.process(length));
+  }
+
+  /** Ends the current input. Throws CaptureError for an empty or headerless input. */
+  end(): InputEnd {
+    const status = this.#core.finish();
+    if (status === abi.STATUS_OK) return {};
+    const error = this.#readError();
+    if (error.code === abi.ERR_TRUNCATED_RECORD) return { truncated: error };
+    throw error;
+  }
+
+  /** Returns a copy of the run-wide counters (indexes in abi.Counter). */
+  counters(): Float64Array {
+    const pointer = this.#core.countersPointer();
+    const view = new Float64Array(this.#core.memory.buffer, pointer, abi.COUNTER_SLOTS);
+    return view.slice();
+  }
+
+  #openWindow(): Uint8Array {
+    this.#applyPendingRanges();
+    const length = this.#core.prepare();
+    const pointer = this.#core.windowPointer();
+    return this.#memoryBytes().subarray(pointer, pointer + length);
+  }
+
+  #applyPendingRanges(): void {
+    const ranges = this.#pendingRanges;
+    if (ranges === undefined) return;
+    this.#pendingRanges = undefined;
+    const count = ranges.starts.length;
+    const pointer = this.#core.allocateRanges(count);
+    const words = new Uint32Array(this.#core.memory.buffer, pointer, count * 2);
+    words.set(ranges.starts, 0);
+    words.set(ranges.ends, count);
+    this.#core.commitRanges();
+  }
+
+  #run(status: number): void {
+    while (true) {
+      this.#deliverNotices();
+      if (this.#core.hitCount.value > 0) this.#events.hits(this.#batch.refresh(this.#core.hitCount.value));
+      if (status === abi.STATUS_HITS_FULL) {
+        status = this.#core.resume();
+        continue;
+      }
+      if (status === abi.STATUS_ERROR) throw this.#readError();
+      return;
+    }
+  }
+
+  #deliverNotices(): void {
+    const count = this.#core.noticeCount.value as number;
+    if (count === 0 || this.#events.notice === undefined) return;
+    const view = new DataView(this.#core.memory.buffer, this.#core.noticesPointer(), count * 8);
+    for (let i = 0; i < count; i++) {
+      this.#events.notice(view.getInt32(i * 8, true), view.getUint32(i * 8 + 4, true));
+    }
+  }
+
+  #readError(): CaptureError {
+    const core = this.#core;
+    return new CaptureError(
+      core.errorCode.value as number,
+      core.errorValue.value as number,
+      core.errorLimit.value as number,
+      core.errorRecord.value as number,
+      core.errorOffset.value as number,
+    );
+  }
+
+  /** Returns a byte view of core memory, re-created after the memory has grown. */
+  #memoryBytes(): Uint8Array {
+    if (this.#bytes.buffer !== this.#core.memory.buffer) {
+      this.#bytes = new Uint8Array(this.#core.memory.buffer);
+    }
+    return this.#bytes;
+  }
+}

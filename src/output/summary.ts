@@ -1,0 +1,52 @@
+// The end-of-run summary printed on stderr.
+
+import { Counter, SKIP_REASONS } from "../core/abi.js";
+
+export interface RunTotals {
+  counters: Float64Array;
+  /** Bytes read from the inputs (compressed size for compressed inputs). */
+  inputBytes: number;
+  elapsedSeconds: number;
+}
+
+/** Formats a byte count with SI units (kB = 1000 bytes), as `ls -h --si` does. */
+export function formatBytes(bytes: number): string {
+  const units = ["B", "kB", "MB", "GB", "TB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
+}
+
+/** Formats a rate with k and M suffixes. */
+export function formatCount(value: number): string {
+  if (value >= 1e6) return `${(value / 1e6).toFixed(2)}M`;
+  if (value >= 1e4) return `${(value / 1e3).toFixed(1)}k`;
+  return String(Math.round(value));
+}
+
+/** Returns the summary lines, without the program-name prefix. */
+export function summaryLines(totals: RunTotals): string[] {
+  const c = totals.counters;
+  const seconds = Math.max(totals.elapsedSeconds, 1e-6);
+  const packets = c[Counter.packets]!;
+  const lines = [
+    `${packets} packets, ${formatBytes(totals.inputBytes)} in ${totals.elapsedSeconds.toFixed(2)} s ` +
+      `(${formatBytes(totals.inputBytes / seconds)}/s, ${formatCount(packets / seconds)} packets/s); ` +
+      `${c[Counter.ipv4]} IPv4, ${c[Counter.alerts]} alerts, ${c[Counter.suppressed]} suppressed`,
+  ];
+  const skips = SKIP_REASONS.filter(([, index]) => c[index]! > 0).map(([name, index]) => `${name} ${c[index]}`);
+  if (skips.length > 0) {
+    const skipped = SKIP_REASONS.reduce((sum, [, index]) => sum + c[index]!, 0);
+    lines.push(`skipped ${skipped} packets: ${skips.join(", ")}`);
+  }
+  const oddities: string[] = [];
+  if (c[Counter.caplenAboveLen]! > 0) oddities.push(`caplen_above_len ${c[Counter.caplenAboveLen]}`);
+  if (c[Counter.caplenAboveSnaplen]! > 0) oddities.push(`caplen_above_snaplen ${c[Counter.caplenAboveSnaplen]}`);
+  if (c[Counter.dedupEvictions]! > 0) oddities.push(`dedup_evictions ${c[Counter.dedupEvictions]}`);
+  if (oddities.length > 0) lines.push(`noted: ${oddities.join(", ")}`);
+  return lines;
+}

@@ -1,0 +1,114 @@
+// Building packets byte by byte for test captures: IPv4 with TCP or UDP, and the
+// link-layer headers the scanner supports.
+
+import { parseIPv4 } from "../../src/lists/ipv4.js";
+
+export interface IPv4Options {
+  src: string;
+  dst: string;
+  proto?: number;
+  srcPort?: number;
+  dstPort?: number;
+  /** Bytes after the transport header. */
+  payload?: Uint8Array;
+  /** IPv4 options; padded to a multiple of 4 bytes. */
+  options?: Uint8Array;
+  /** Overrides the total-length field (0 mimics segmentation offload). */
+  totalLength?: number;
+  /** Fragment offset in 8-byte units. */
+  fragmentOffset?: number;
+  moreFragments?: boolean;
+  /** Overrides the version/IHL byte. */
+  versionIhl?: number;
+}
+
+function address(text: string): number {
+  const value = parseIPv4(text);
+  if (value === undefined) throw new Error(`bad test address ${text}`);
+  return value;
+}
+
+/** Builds an IPv4 packet: header, an 8-byte UDP or 20-byte TCP header (when proto is 6 or 17), payload. */
+export function ipv4(options: IPv4Options): Buffer {
+  const proto = options.proto ?? 6;
+  const optionBytes = options.options ?? new Uint8Array(0);
+  const optionLength = Math.ceil(optionBytes.length / 4) * 4;
+  const headerLength = 20 + optionLength;
+  const payload = options.payload ?? new Uint8Array(0);
+  let transport: Buffer;
+  if (proto === 6) {
+    transport = Buffer.alloc(20);
+    transport.writeUInt8(0x50, 12); // data offset 5 words
+  } else if (proto === 17) {
+    transport = Buffer.alloc(8);
+    transport.writeUInt16BE(8 + payload.length, 4);
+  } else {
+    transport = Buffer.alloc(0);
+  }
+  if (transport.length >= 4) {
+    transport.writeUInt16BE(options.srcPort ?? 40000, 0);
+    transport.writeUInt16BE(options.dstPort ?? 443, 2);
+  }
+  const header = Buffer.alloc(headerLength);
+  header.writeUInt8(options.versionIhl ?? (0x40 | (headerLength / 4)), 0);
+  const totalLength = headerLength + transport.length + payload.length;
+  header.writeUInt16BE(options.totalLength ?? totalLength, 2);
+  const fragment = ((options.moreFragments === true ? 1 : 0) << 13) | (options.fragmentOffset ?? 0);
+  header.writeUInt16BE(fragment, 6);
+  header.writeUInt8(64, 8); // TTL
+  header.writeUInt8(proto, 9);
+  header.writeUInt32BE(address(options.src), 12);
+  header.writeUInt32BE(address(options.dst), 16);
+  header.set(optionBytes, 20);
+  return Buffer.concat([header, transport, payload]);
+}
+
+export const ETHERTYPE_IPV4 = 0x0800;
+export const ETHERTYPE_IPV6 = 0x86dd;
+export const ETHERTYPE_ARP = 0x0806;
+
+/** Wraps a payload in an Ethernet header with optional VLAN tags (TPID, VLAN id) outermost first. */
+export function ethernet(payload: Uint8Array, ethertype = ETHERTYPE_IPV4, tags: ReadonlyArray<[number, number]> = []): Buffer {
+  const header = Buffer.alloc(14 + tags.length * 4);
+  Buffer.from("020000000001", "hex").copy(header, 0);
+  Buffer.from("020000000002", "hex").copy(header, 6);
+  let offset = 12;
+  for (const [tpid, vlan] of tags) {
+    header.writeUInt16BE(tpid, offset);
+    header.writeUInt16BE(vlan & 0x0fff, offset + 2);
+    offset += 4;
+  }
+  header.writeUInt16BE(ethertype, offset);
+  return Buffer.concat([header, payload]);
+}
+
+/** Linux cooked capture v1 (LINKTYPE_LINUX_SLL, 16 bytes, protocol at offset 14). */
+export function sll(payload: Uint8Array, protocol = ETHERTYPE_IPV4): Buffer {
+  const header = Buffer.alloc(16);
+  header.writeUInt16BE(0, 0); // packet type: to us
+  header.writeUInt16BE(1, 2); // ARPHRD_ETHER
+  header.writeUInt16BE(6, 4);
+  Buffer.from("020000000001", "hex").copy(header, 6);
+  header.writeUInt16BE(protocol, 14);
+  return Buffer.concat([header, payload]);
+}
+
+/** Linux cooked capture v2 (LINKTYPE_LINUX_SLL2, 20 bytes, protocol at offset 0). */
+export function sll2(payload: Uint8Array, protocol = ETHERTYPE_IPV4): Buffer {
+  const header = Buffer.alloc(20);
+  header.writeUInt16BE(protocol, 0);
+  header.writeUInt32BE(2, 4); // interface index
+  header.writeUInt16BE(1, 8); // ARPHRD_ETHER
+  header.writeUInt8(0, 10); // packet type
+  header.writeUInt8(6, 11); // address length
+  Buffer.from("020000000001", "hex").copy(header, 12);
+  return Buffer.concat([header, payload]);
+}
+
+/** BSD loopback header: a 4-byte address family, little-endian for NULL, big-endian for LOOP. */
+export function loopback(payload: Uint8Array, family = 2, bigEndian = false): Buffer {
+  const header = Buffer.alloc(4);
+  if (bigEndian) header.writeUInt32BE(family, 0);
+  else header.writeUInt32LE(family, 0);
+  return Buffer.concat([header, payload]);
+}
