@@ -1,0 +1,319 @@
+// The command line end to end, through a child process.
+
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdirSync, openSync, readFileSync, writeFileSync, closeSync } from "node:fs";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { buildPcap, pcapFileHeader, pcapRecordHeader, type PcapRecord } from "../src/pcap/writer.js";
+import { BIN, jsonLines, REPO, runCli, temporaryDirectory, writeBlocklist } from "./helpers/cli.js";
+import { ethernet, ipv4, sll2 } from "./helpers/packets.js";
+import { listOf } from "./helpers/scan.js";
+
+const LIST = writeBlocklist(listOf(["192.0.2.0/24", "203.0.113.7"], "demo"));
+
+function records(count: number, src = "192.0.2.1", dst = "10.0.0.1"): PcapRecord[] {
+  return Array.from({ length: count }, (_, i) => ({ tsSec: 1_700_000_000 + i, tsFrac: i, data: ethernet(ipv4({ src, dst, proto: 6, srcPort: 1000 + i, dstPort: 443 })) }));
+}
+
+describe("scan output", () => {
+  it("prints one text line per alert and exits 0", async () => {
+    const input = buildPcap([...records(2), ...records(1, "10.0.0.1", "10.0.0.2")], { linkType: 1 });
+    const result = await runCli(["--blocklist", LIST, "--dedup", "0"], { input });
+    assert.equal(result.status, 0);
+    assert.deepEqual(result.stdout.split("\n"), [
+      "2023-11-14T22:13:20.000000Z pkt=1 TCP 192.0.2.1:1000 -> 10.0.0.1:443 match=src src_range=192.0.2.0/24 src_sources=demo",
+      "2023-11-14T22:13:21.000001Z pkt=2 TCP 192.0.2.1:1001 -> 10.0.0.1:443 match=src src_range=192.0.2.0/24 src_sources=demo",
+      "",
+    ]);
+    assert.match(result.stderr, /^repfilter: 3 packets, .* 3 IPv4, 2 alerts, 0 suppressed\n$/);
+  });
+
+  it("prints EVE-style JSON with the capture's precision", async () => {
+    const input = buildPcap([{ tsSec: 1_700_000_000, tsFrac: 305_694_000, data: ipv4({ src: "10.0.0.1", dst: "203.0.113.7", proto: 17, srcPort: 5000, dstPort: 53 }) }], { linkType: 101, nanoseconds: true });
+    const result = await runCli(["--blocklist", LIST, "--format", "json"], { input });
+    assert.equal(result.status, 0);
+    assert.deepEqual(jsonLines(result.stdout), [
+      {
+        timestamp: "2023-11-14T22:13:20.305694000Z",
+        event_type: "alert",
+        pcap_cnt: 1,
+        src_ip: "10.0.0.1",
+        src_port: 5000,
+        dest_ip: "203.0.113.7",
+        dest_port: 53,
+        proto: "UDP",
+        ip_proto: 17,
+        match: { side: "dest", dest: { range: "203.0.113.7/32", sources: ["demo"] } },
+      },
+    ]);
+  });
+
+  it("matches both sides in one line", async () => {
+    const input = buildPcap(records(1, "192.0.2.9", "203.0.113.7"), { linkType: 1 });
+    const result = await runCli(["--blocklist", LIST, "--quiet"], { input });
+    assert.match(result.stdout, /match=both src_range=192\.0\.2\.0\/24 src_sources=demo dst_range=203\.0\.113\.7\/32 dst_sources=demo\n$/);
+    assert.equal(result.stderr, "");
+  });
+
+  it("exits 1 when nothing matches", async () => {
+    const result = await runCli(["--blocklist", LIST], { input: buildPcap(records(3, "10.0.0.1"), { linkType: 1 }) });
+    assert.equal(result.status, 1);
+    assert.equal(result.stdout, "");
+  });
+
+  it("suppresses repeats by default and counts them", async () => {
+    const result = await runCli(["--blocklist", LIST], { input: buildPcap(records(5), { linkType: 1 }) });
+    assert.equal(result.stdout.trim().split("\n").length, 1);
+    assert.match(result.stderr, /1 alerts, 4 suppressed/);
+  });
+
+  it("prefixes lines with the input name when reading several inputs", async () => {
+    const directory = temporaryDirectory();
+    writeFileSync(join(directory, "a.pcap"), buildPcap(records(1), { linkType: 1 }));
+    writeFileSync(join(directory, "b.pcap"), buildPcap(records(1, "203.0.113.7"), { linkType: 1 }));
+    const result = await runCli(["--blocklist", LIST, "--quiet", "a.pcap", "b.pcap"], { cwd: directory });
+    assert.equal(result.status, 0);
+    const lines = result.stdout.trim().split("\n");
+    assert.match(lines[0]!, /^a\.pcap: 2023-/);
+    assert.match(lines[1]!, /^b\.pcap: 2023-.* pkt=1 /);
+  });
+
+  it("reads stdin redirected from a file", async () => {
+    const directory = temporaryDirectory();
+    const path = join(directory, "in.pcap");
+    writeFileSync(path, buildPcap(records(3), { linkType: 1 }));
+    const fd = openSync(path, "r");
+    const result = await new Promise<{ status: number | null; stdout: string }>((resolve) => {
+      const child = spawn(process.execPath, [BIN, "--blocklist", LIST, "--dedup", "0", "--quiet"], { stdio: [fd, "pipe", "pipe"] });
+      let stdout = "";
+      child.stdout!.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+      child.on("close", (status) => resolve({ status, stdout }));
+    });
+    closeSync(fd);
+    assert.equal(result.status, 0);
+    assert.equal(result.stdout.trim().split("\n").length, 3);
+  });
+
+  it("gives the same output for 1-byte, 7-byte and 64 KiB writes", async () => {
+    const input = buildPcap(records(40), { linkType: 1 });
+    const outputs: string[] = [];
+    for (const size of [1, 7, 65536]) {
+      const output = await new Promise<string>((resolve) => {
+        const child = spawn(process.execPath, [BIN, "--blocklist", LIST, "--dedup", "0", "--quiet", "--format", "json"], { stdio: ["pipe", "pipe", "inherit"] });
+        let stdout = "";
+        child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+        child.on("close", () => resolve(stdout));
+        const writeFrom = (offset: number): void => {
+          if (offset >= input.length) {
+            child.stdin.end();
+            return;
+          }
+          child.stdin.write(input.subarray(offset, offset + size), () => setImmediate(() => writeFrom(offset + size)));
+        };
+        writeFrom(0);
+      });
+      outputs.push(output);
+    }
+    assert.equal(jsonLines(outputs[0]!).length, 40);
+    assert.equal(outputs[1], outputs[0]);
+    assert.equal(outputs[2], outputs[0]);
+  });
+});
+
+describe("scan errors", () => {
+  it("rejects a bad magic in one line naming the first bytes", async () => {
+    const result = await runCli(["--blocklist", LIST], { input: "hello, this is not a capture\n" });
+    assert.equal(result.status, 2);
+    assert.equal(result.stderr.split("\n")[0], 'repfilter: error: stdin: not a pcap or pcapng capture: the first bytes are 68 65 6c 6c ("hell": text, not a capture)');
+    assert.doesNotMatch(result.stderr, /at .*\.js:\d+/);
+  });
+
+  it("rejects an absurd caplen after printing earlier alerts", async () => {
+    const bad: PcapRecord = { tsSec: 9, tsFrac: 0, data: new Uint8Array(0), caplen: 0x63503d00, origLen: 0 };
+    const input = Buffer.concat([buildPcap([...records(1), bad], { linkType: 1 }), Buffer.alloc(2000)]);
+    const result = await runCli(["--blocklist", LIST], { input });
+    assert.equal(result.status, 2);
+    assert.equal(result.stdout.trim().split("\n").length, 1);
+    assert.match(result.stderr, /stdin: record 2 at byte 94: caplen 1666202880 exceeds maximum 262144/);
+  });
+
+  it("warns about a truncated last record and keeps the earlier alerts", async () => {
+    const full = buildPcap(records(3, "192.0.2.1"), { linkType: 1 });
+    const result = await runCli(["--blocklist", LIST, "--dedup", "0"], { input: full.subarray(0, full.length - 10) });
+    assert.equal(result.status, 0);
+    assert.equal(result.stdout.trim().split("\n").length, 2);
+    assert.match(result.stderr, /warning: stdin: capture ends inside record 3 at byte \d+: \d+ of \d+ bytes present/);
+  });
+
+  it("rejects empty input", async () => {
+    const result = await runCli(["--blocklist", LIST], { input: "" });
+    assert.equal(result.status, 2);
+    assert.match(result.stderr, /error: stdin: input is empty/);
+  });
+
+  it("exits 2 when no packet has a decodable link type", async () => {
+    const result = await runCli(["--blocklist", LIST], { input: buildPcap(records(2), { linkType: 195 }) });
+    assert.equal(result.status, 2);
+    assert.match(result.stderr, /warning: stdin: link type 195 \(IEEE802_15_4_WITHFCS\) is not supported/);
+    assert.match(result.stderr, /error: stdin: none of its 2 packets could be decoded/);
+    assert.match(result.stderr, /unsupported_linktype 2/);
+  });
+
+  it("reports a missing file and goes on with the others", async () => {
+    const directory = temporaryDirectory();
+    writeFileSync(join(directory, "b.pcap"), buildPcap(records(1), { linkType: 1 }));
+    const result = await runCli(["--blocklist", LIST, "missing.pcap", "b.pcap"], { cwd: directory });
+    assert.equal(result.status, 2);
+    assert.match(result.stderr, /error: missing\.pcap: cannot read: no such file/);
+    assert.equal(result.stdout.trim().split("\n").length, 1);
+  });
+
+  it("rejects an invalid --dedup and an unknown option with status 2", async () => {
+    const dedup = await runCli(["--blocklist", LIST, "--dedup", "soon"]);
+    assert.equal(dedup.status, 2);
+    assert.match(dedup.stderr, /repfilter: error: option '--dedup <seconds>' argument 'soon' is invalid/);
+    const unknown = await runCli(["--frobnicate"]);
+    assert.equal(unknown.status, 2);
+    assert.match(unknown.stderr, /unknown option '--frobnicate'/);
+  });
+
+  it("refuses to read a capture from a terminal-less empty pipe quietly", async () => {
+    const result = await runCli(["--blocklist", LIST, "--quiet"], { input: pcapFileHeader({ linkType: 1 }) });
+    assert.equal(result.status, 1);
+    assert.equal(result.stderr, "");
+  });
+});
+
+describe("blocklist location", () => {
+  const input = buildPcap(records(1), { linkType: 1 });
+
+  it("explains how to build a list when none exists", async () => {
+    const home = temporaryDirectory();
+    const result = await runCli([], { input, env: { HOME: home } });
+    assert.equal(result.status, 2);
+    const expected = join(home, ".local", "share", "repfilter", "blocklist.bin");
+    assert.equal(result.stderr, `repfilter: error: no blocklist at ${expected}; build one with \`repfilter compile LIST.txt -o ${expected}\` or \`repfilter update\`, or pass --blocklist PATH\n`);
+    assert.equal(result.stdout, "");
+  });
+
+  it("uses $REPFILTER_BLOCKLIST, then $XDG_DATA_HOME", async () => {
+    const fromEnv = await runCli(["--quiet"], { input, env: { REPFILTER_BLOCKLIST: LIST } });
+    assert.equal(fromEnv.status, 0);
+    const dataHome = temporaryDirectory();
+    mkdirSync(join(dataHome, "repfilter"));
+    writeFileSync(join(dataHome, "repfilter", "blocklist.bin"), readFileSync(LIST));
+    const fromXdg = await runCli(["--quiet"], { input, env: { XDG_DATA_HOME: dataHome } });
+    assert.equal(fromXdg.status, 0);
+  });
+
+  it("rejects a corrupt list naming the file", async () => {
+    const directory = temporaryDirectory();
+    const path = join(directory, "bad.bin");
+    const bytes = readFileSync(LIST);
+    bytes[bytes.length - 1]! ^= 1;
+    writeFileSync(path, bytes);
+    const result = await runCli(["--blocklist", path], { input });
+    assert.equal(result.status, 2);
+    assert.match(result.stderr, new RegExp(`^repfilter: error: ${path.replace(/[/.]/g, "\\$&")}: checksum mismatch`));
+  });
+});
+
+describe("pipes and signals", () => {
+  it("ends quietly when stdout is closed early", async () => {
+    const input = buildPcap(records(200), { linkType: 1 });
+    const result = await new Promise<{ status: number | null; stderr: string; first: string }>((resolve) => {
+      const child = spawn(process.execPath, [BIN, "--blocklist", LIST, "--dedup", "0"], { stdio: ["pipe", "pipe", "pipe"] });
+      let stderr = "";
+      let first = "";
+      child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+      child.stdout.once("data", (chunk: Buffer) => {
+        first = chunk.toString().split("\n")[0]!;
+        child.stdout.destroy();
+      });
+      child.on("close", (status) => resolve({ status, stderr, first }));
+      child.stdin.on("error", () => {});
+      // Hold the input back until stdout is closed, so that later writes hit a closed pipe.
+      child.stdin.write(input.subarray(0, 24 + 70));
+      setTimeout(() => child.stdin.end(input.subarray(24 + 70)), 300);
+    });
+    assert.match(result.first, /pkt=1 /);
+    assert.equal(result.stderr, "");
+    assert.equal(result.status, 0);
+  });
+
+  it("prints an alert from a live stream before the stream ends, and the summary on SIGINT", async () => {
+    const child = spawn(process.execPath, [BIN, "--blocklist", LIST], { stdio: ["pipe", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const data = ipv4({ src: "192.0.2.1", dst: "10.0.0.1", proto: 17 });
+    child.stdin.write(Buffer.concat([pcapFileHeader({ linkType: 228 }), pcapRecordHeader({ tsSec: 1, tsFrac: 0, data }), data]));
+    const started = Date.now();
+    while (!stdout.includes("\n") && Date.now() - started < 10_000) await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.match(stdout, /pkt=1 UDP 192\.0\.2\.1:40000 -> 10\.0\.0\.1:443 match=src/);
+    const closed = new Promise<number | null>((resolve) => child.on("close", (status) => resolve(status)));
+    child.kill("SIGINT");
+    const status = await closed;
+    assert.equal(status, 0);
+    assert.match(stderr, /repfilter: 1 packets, .* 1 alerts/);
+  });
+});
+
+describe("compile", () => {
+  it("builds a list from named sources and reports invalid lines", async () => {
+    const directory = temporaryDirectory();
+    writeFileSync(join(directory, "feodo.txt"), "# C2\n192.0.2.17\nbogus\n203.0.113.0/24\n");
+    writeFileSync(join(directory, "drop.txt"), "203.0.113.128/25 ; SBL1\r\n");
+    const result = await runCli(["compile", "-o", "out/list.bin", "--name", "feodo-c2", "feodo.txt", "drop.txt"], { cwd: directory });
+    assert.equal(result.status, 0);
+    assert.match(result.stderr, /warning: feodo\.txt: 1 invalid lines skipped/);
+    assert.match(result.stderr, /warning: feodo\.txt:3: not an IPv4 address: "bogus"/);
+    assert.match(result.stderr, /wrote out\/list\.bin: 3 ranges \(257 addresses\) from 3 entries in 2 sources/);
+    const input = buildPcap(records(1, "203.0.113.200"), { linkType: 1 });
+    const scan = await runCli(["--blocklist", join(directory, "out/list.bin"), "--quiet"], { input });
+    assert.match(scan.stdout, /src_range=203\.0\.113\.128\/25 src_sources=feodo-c2,drop/);
+  });
+
+  it("fails on a file with no valid entries", async () => {
+    const directory = temporaryDirectory();
+    writeFileSync(join(directory, "page.html"), "<!doctype html>\n<html>oops</html>\n");
+    const result = await runCli(["compile", "-o", "list.bin", "page.html"], { cwd: directory });
+    assert.equal(result.status, 2);
+    assert.match(result.stderr, /error: page\.html: no valid entries in 2 lines/);
+  });
+
+  it("rejects a binary file and an invalid source name", async () => {
+    const directory = temporaryDirectory();
+    writeFileSync(join(directory, "cap.pcap"), buildPcap(records(1), { linkType: 1 }));
+    const binary = await runCli(["compile", "-o", "list.bin", "cap.pcap"], { cwd: directory });
+    assert.equal(binary.status, 2);
+    assert.match(binary.stderr, /error: cap\.pcap: binary data/);
+    const name = await runCli(["compile", "-o", "list.bin", "--name", "bad name", "cap.pcap"], { cwd: directory });
+    assert.equal(name.status, 2);
+    assert.match(name.stderr, /source name "bad name" for cap\.pcap is invalid/);
+  });
+});
+
+describe("help", () => {
+  it("lists every option with its unit and default", async () => {
+    const result = await runCli(["--help"]);
+    assert.equal(result.status, 0);
+    for (const option of ["--blocklist <path>", "--format <format>", "--dedup <seconds>", "--quiet", "--no-progress", "--version", "compile"]) {
+      assert.ok(result.stdout.includes(option), option);
+    }
+    assert.match(result.stdout, /--dedup <seconds> +suppress repeat alerts[^-]*\(default: 60\)/);
+    assert.match(result.stdout, /Exit status: 0 if an alert was printed, 1 if none, 2 on an error/);
+  });
+
+  it("runs the README's demo", async () => {
+    const directory = temporaryDirectory();
+    const list = join(directory, "demo.bin");
+    const compile = await runCli(["compile", "-o", list, "sample/lists/c2.txt", "sample/lists/drop.txt"], { cwd: REPO });
+    assert.equal(compile.status, 0);
+    const scan = await runCli(["--blocklist", list, "sample/demo.pcap"], { cwd: REPO });
+    assert.equal(scan.status, 0);
+    assert.equal(scan.stdout.trim().split("\n").length, 6);
+  });
+});
