@@ -34,6 +34,13 @@ export interface ScanOptions {
 
 const PROGRESS_INTERVAL_MS = 250;
 
+/** Plain words for the file errors a user is likely to cause. */
+const READ_ERRORS: Record<string, string> = {
+  ENOENT: "no such file",
+  EISDIR: "is a directory",
+  EACCES: "permission denied",
+};
+
 /** Runs a scan and returns the exit status: 0 alerts printed, 1 none, 2 an error. */
 export async function runScan(files: string[], options: ScanOptions, io: ScanIO): Promise<number> {
   const diagnostics = new Diagnostics(io.stderr);
@@ -158,8 +165,7 @@ class ScanSession {
     }
     const code = (error as NodeJS.ErrnoException).code;
     if (typeof code === "string" && code.startsWith("E")) {
-      const reason = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "is a directory" : code === "EACCES" ? "permission denied" : code;
-      this.#diagnostics.error(`${this.#inputName}: cannot read: ${reason}`);
+      this.#diagnostics.error(`${this.#inputName}: cannot read: ${READ_ERRORS[code] ?? code}`);
       return;
     }
     throw error;

@@ -13,7 +13,7 @@ export interface PcapFileOptions {
 export interface PcapRecord {
   /** Seconds since 1970 (UTC). */
   tsSec: number;
-  /** Micro- or nanoseconds, as the file header says. */
+  /** Fraction of the second: microseconds, or nanoseconds in a nanosecond file. */
   tsFrac: number;
   data: Uint8Array;
   /** Length on the wire; defaults to the captured length. */
