@@ -28,13 +28,18 @@ export function formatCount(value: number): string {
   return String(Math.round(value));
 }
 
+/** Formats a duration as milliseconds below one second, else as seconds. */
+export function formatDuration(seconds: number): string {
+  return seconds < 1 ? `${(seconds * 1000).toFixed(1)} ms` : `${seconds.toFixed(2)} s`;
+}
+
 /** Returns the summary lines, without the program-name prefix. */
 export function summaryLines(totals: RunTotals): string[] {
   const c = totals.counters;
   const seconds = Math.max(totals.elapsedSeconds, 1e-6);
   const packets = c[Counter.packets]!;
   const lines = [
-    `${packets} packets, ${formatBytes(totals.inputBytes)} in ${totals.elapsedSeconds.toFixed(2)} s ` +
+    `${packets} packets, ${formatBytes(totals.inputBytes)} in ${formatDuration(totals.elapsedSeconds)} ` +
       `(${formatBytes(totals.inputBytes / seconds)}/s, ${formatCount(packets / seconds)} packets/s); ` +
       `${c[Counter.ipv4]} IPv4, ${c[Counter.alerts]} alerts, ${c[Counter.suppressed]} suppressed`,
   ];
