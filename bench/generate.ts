@@ -94,6 +94,17 @@ export function generateCapture(path: string, options: GeneratorOptions, ranges:
   return packets;
 }
 
+function isListed(ranges: Array<[number, number]>, address: number): boolean {
+  let low = 0;
+  let high = ranges.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (ranges[middle]![0] <= address) low = middle + 1;
+    else high = middle;
+  }
+  return low > 0 && ranges[low - 1]![1] >= address;
+}
+
 function writeFileHeader(buffer: Buffer, linkType: number): number {
   buffer.writeUInt32LE(0xa1b2c3d4, 0);
   buffer.writeUInt16LE(2, 4);
@@ -140,8 +151,10 @@ function writeFrame(
     const [first, last] = ranges[Math.floor(next() * ranges.length)]!;
     dst = first + Math.floor(next() * (last - first + 1));
   } else {
-    // 224.0.0.0/4 holds no listed range, so the search runs to the end and misses.
-    dst = 0xe0000000 + Math.floor(next() * 0x0fffffff);
+    // A random unicast address outside every listed range, so that misses take
+    // unpredictable paths through the search as real traffic does.
+    do dst = 0x01000000 + Math.floor(next() * 0xde000000);
+    while (isListed(ranges, dst));
   }
   buffer.writeUInt32BE(dst >>> 0, ip + 16);
   buffer.writeUInt16BE(1024 + Math.floor(next() * 60000), ip + 20);
