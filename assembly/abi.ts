@@ -52,9 +52,10 @@ export const UNIT_BLOCK: i32 = 1;
 /** libpcap's MAXIMUM_SNAPLEN: no real record is longer. */
 export const MAX_CAPLEN: u32 = 262144;
 /**
- * Longest pcapng block that is buffered whole (packet and interface blocks): a
- * MAX_CAPLEN packet, the 32 bytes of an Enhanced Packet Block's fixed fields and
- * 128 KiB of options. Longer blocks of other types are skipped without buffering.
+ * Maximum length of a pcapng block that is buffered whole (packet and interface
+ * blocks): a MAX_CAPLEN packet, the 32 bytes of an Enhanced Packet Block's fixed
+ * fields and 128 KiB of options. Blocks of other types are skipped without
+ * buffering, whatever their length.
  */
 export const MAX_BUFFERED_BLOCK_LENGTH: u32 = MAX_CAPLEN + 131072 + 32;
 /** Interface Description Blocks one pcapng section may hold. */

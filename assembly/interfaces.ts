@@ -67,8 +67,8 @@ export function addInterface(block: usize, length: u32, swapped: bool): bool {
 
 /**
  * Reads if_tsresol and if_tsoffset. Each option is a 2-byte code, a 2-byte length
- * and a value padded to 4 bytes; an option that runs past the options area ends
- * the list, as an opt_endofopt would, so a damaged list keeps the defaults.
+ * and a value padded to 4 bytes. An option that runs past the options area ends
+ * the list as an opt_endofopt would, so a damaged list keeps the defaults.
  */
 function readOptions(slot: usize, block: usize, length: u32, swapped: bool): void {
   const end = length - 4; // the trailing block length follows the options
@@ -140,10 +140,14 @@ export function setPacketTime(packet: PacketInfo, id: u32, timestamp: u64): void
     // Wasm shifts take the count modulo 64, so counts of 64 and more are handled apart.
     seconds = exponent >= 64 ? 0 : timestamp >> exponent;
     const remainder = exponent >= 64 ? timestamp : timestamp & ((<u64>1 << exponent) - 1);
-    // remainder < 2^exponent, so remainder * 10^9 fits in 64 bits up to exponent 34;
-    // beyond that the low bits are dropped first (the result may be 1 ns low).
-    const kept = exponent <= 34 ? remainder : exponent - 34 >= 64 ? 0 : remainder >> (exponent - 34);
-    const shift = exponent <= 34 ? exponent : 34;
+    // remainder < 2^exponent, so remainder * 10^9 fits in 64 bits up to exponent 34.
+    // Beyond that the low bits are dropped first, so the result may be 1 ns low.
+    let kept = remainder;
+    let shift = exponent;
+    if (exponent > 34) {
+      kept = exponent - 34 >= 64 ? 0 : remainder >> (exponent - 34);
+      shift = 34;
+    }
     fraction = (kept * 1000000000) >> shift;
   } else {
     const unitsPerSecond = load<u64>(slot, E_UNITS_PER_SECOND);

@@ -217,6 +217,8 @@ function popLabelStack(data: usize, end: u32, offset: u32): i32 {
  * Tells what follows an MPLS label stack from its first nibble, as tshark does:
  * 4 is IPv4 (returns ETHERTYPE_IPV4), 0 is a pseudowire control word, taken to
  * precede an Ethernet frame (returns 1), anything else is not IPv4 (returns 0).
+ * NOTE: a non-Ethernet pseudowire with a control word is read as Ethernet too;
+ * its packets are skipped unless the bytes at the ethertype happen to be 0x0800.
  */
 function mplsPayloadType(data: usize, end: u32, offset: u32): u32 {
   if (offset >= end) return 0;
@@ -269,8 +271,10 @@ function followCiscoHDLC(data: usize, caplen: u32): i32 {
 /**
  * NFLOG: a 4-byte header (address family, version, resource id), then TLVs whose
  * 2-byte length (which counts the 4-byte TLV header) and 2-byte type are in the
- * capturing host's byte order; each TLV is padded to 4 bytes. The packet is the
+ * capturing host's byte order. Each TLV is padded to 4 bytes. The packet is the
  * value of the NFULA_PAYLOAD TLV, starting at its network header.
+ * NOTE: the capture file's byte order stands in for the capturing host's, as in
+ * libpcap's pcap-common.c, so a file rewritten on a host of the other order is misread.
  */
 function findNflogPayload(data: usize, caplen: u32, swapped: bool): i32 {
   if (caplen < 4) return skip(C_SKIP_TRUNCATED_LINK);

@@ -1,6 +1,6 @@
 // pcapng framing. A file is a sequence of blocks, each a 4-byte type, a 4-byte
 // total length, the body and the total length again, all lengths multiples of 4.
-// A Section Header Block starts each section and fixes its byte order; Interface
+// A Section Header Block starts each section and fixes its byte order. Interface
 // Description Blocks follow, and packet blocks name an interface by its index.
 //
 // Packet and interface blocks are buffered whole (at most MAX_BUFFERED_BLOCK_LENGTH

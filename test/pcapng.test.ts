@@ -171,6 +171,19 @@ describe("pcapng framing", () => {
     assert.equal(result.hits[0]!.tsFrac, 7);
   });
 
+  it("gives the same hits when one chunk grows memory", () => {
+    // 20 blocks of 256 KiB in one chunk make the core's memory grow between calls.
+    const big = Buffer.concat([ipv4({ src: "10.0.0.1", dst: "10.0.0.2", proto: 17 }), Buffer.alloc(262144 - 28)]);
+    const blocks = Array.from({ length: 20 }, (_, i) => enhancedPacketBlock({ timestamp: BigInt(i), data: big }));
+    const capture = Buffer.concat([sectionHeaderBlock(), interfaceDescriptionBlock({ linkType: 101 }), ...blocks, enhancedPacketBlock({ data: ipv4({ src: "192.0.2.1", dst: "10.0.0.1" }) })]);
+    const list = listOf(["192.0.2.0/24"]);
+    const whole = scanBytes(capture, { list });
+    assert.equal(whole.hits.length, 1);
+    assert.equal(whole.hits[0]!.packet, 21);
+    assert.deepEqual(scanBytes(capture, { list, chunkSizes: [4096] }).hits, whole.hits);
+    assert.deepEqual(scanBytes(capture, { list, chunkSizes: [capture.length - 60, 1] }).hits, whole.hits);
+  });
+
   it("accepts section version 1.2", () => {
     const capture = Buffer.concat([sectionHeaderBlock({ minor: 2 }), interfaceDescriptionBlock(ETHERNET), enhancedPacketBlock(packets(1)[0]!)]);
     assert.equal(scanBytes(capture).hits.length, 1);

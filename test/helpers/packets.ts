@@ -117,7 +117,7 @@ export const ETHERTYPE_PPPOE_SESSION = 0x8864;
 export const ETHERTYPE_MPLS = 0x8847;
 export const ETHERTYPE_MPLS_MULTICAST = 0x8848;
 
-/** A PPP header: optional 0xff 0x03 address and control, then the protocol in 1 or 2 bytes. */
+/** Prepends a PPP header: optional 0xff 0x03 address and control, then the protocol in 1 or 2 bytes. */
 export function ppp(payload: Uint8Array, options: { addressControl?: boolean; protocol?: number; compressed?: boolean } = {}): Buffer {
   const protocol = options.protocol ?? 0x0021;
   const parts: Uint8Array[] = [];
@@ -127,13 +127,13 @@ export function ppp(payload: Uint8Array, options: { addressControl?: boolean; pr
   return Buffer.concat(parts);
 }
 
-/** Cisco HDLC: address 0x0f, control 0, a 2-byte ethertype. */
+/** Prepends a Cisco HDLC header: address 0x0f, control 0, a 2-byte ethertype. */
 export function ciscoHdlc(payload: Uint8Array, ethertype = ETHERTYPE_IPV4): Buffer {
   const header = Buffer.from([0x0f, 0x00, ethertype >> 8, ethertype & 0xff]);
   return Buffer.concat([header, payload]);
 }
 
-/** A PPPoE session header (RFC 2516) and a PPP protocol field: the payload of ethertype 0x8864. */
+/** Prepends a PPPoE session header (RFC 2516) and a PPP protocol field, making the payload of ethertype 0x8864. */
 export function pppoeSession(payload: Uint8Array, pppProtocol = 0x0021): Buffer {
   const header = Buffer.alloc(8);
   header.writeUInt8(0x11, 0); // version 1, type 1
@@ -144,7 +144,7 @@ export function pppoeSession(payload: Uint8Array, pppProtocol = 0x0021): Buffer 
   return Buffer.concat([header, payload]);
 }
 
-/** An MPLS label stack (RFC 3032), the last entry marked bottom of stack. */
+/** Prepends an MPLS label stack (RFC 3032), the last entry marked bottom of stack. */
 export function mplsStack(payload: Uint8Array, labels: number[]): Buffer {
   const header = Buffer.alloc(labels.length * 4);
   labels.forEach((label, i) => {
@@ -154,14 +154,14 @@ export function mplsStack(payload: Uint8Array, labels: number[]): Buffer {
   return Buffer.concat([header, payload]);
 }
 
-/** An 802.3 frame: addresses, a length field, then LLC/SNAP with the given OUI and ethertype. */
+/** Builds an 802.3 frame: addresses, a length field, then LLC/SNAP with the given OUI and ethertype. */
 export function llcSnapEthernet(payload: Uint8Array, ethertype = ETHERTYPE_IPV4, oui = 0): Buffer {
   const snap = Buffer.from([0xaa, 0xaa, 0x03, (oui >> 16) & 0xff, (oui >> 8) & 0xff, oui & 0xff, ethertype >> 8, ethertype & 0xff]);
   return ethernet(Buffer.concat([snap, payload]), snap.length + payload.length);
 }
 
 /**
- * An NFLOG frame: header (family, version, resource id) and TLVs in the capturing
+ * Builds an NFLOG frame: header (family, version, resource id) and TLVs in the capturing
  * host's byte order (little-endian unless `bigEndian`): a packet header TLV, a
  * prefix TLV of 5 bytes (padded), then the payload TLV.
  */
@@ -182,7 +182,7 @@ export function nflog(payload: Uint8Array, options: { family?: number; bigEndian
   return Buffer.concat([header, tlv(1, Buffer.from([0x08, 0x00, 3, 0])), tlv(10, Buffer.from("drop\0")), tlv(9, payload)]);
 }
 
-/** A GRE header (RFC 2784, RFC 2890) with the optional checksum, key and sequence words. */
+/** Prepends a GRE header (RFC 2784, RFC 2890) with the optional checksum, key and sequence words. */
 export function gre(payload: Uint8Array, options: { protocol?: number; checksum?: boolean; key?: boolean; sequence?: boolean; version?: number } = {}): Buffer {
   let flags = options.version ?? 0;
   const words: number[] = [];
@@ -205,7 +205,7 @@ export function gre(payload: Uint8Array, options: { protocol?: number; checksum?
   return Buffer.concat([header, payload]);
 }
 
-/** A VXLAN header (RFC 7348) with the I flag and VNI 42, for the payload of UDP port 4789. */
+/** Prepends a VXLAN header (RFC 7348) with the I flag and VNI 42, making the payload of UDP port 4789. */
 export function vxlan(frame: Uint8Array, flags = 0x08): Buffer {
   const header = Buffer.from([flags, 0, 0, 0, 0, 0, 42, 0]);
   return Buffer.concat([header, frame]);
