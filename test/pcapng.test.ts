@@ -184,6 +184,17 @@ describe("pcapng framing", () => {
     assert.deepEqual(scanBytes(capture, { list, chunkSizes: [capture.length - 60, 1] }).hits, whole.hits);
   });
 
+  it("returns more hits than one buffer holds", () => {
+    // Each packet is IP-in-IP, so it yields two hits: 12000 in all, past the 4096 per call.
+    const tunneled = ipv4({ src: "192.0.2.1", dst: "10.0.0.1", proto: 4, payload: ipv4({ src: "192.0.2.2", dst: "10.0.0.2", proto: 1 }) });
+    const many = Array.from({ length: 6000 }, (_, i) => ({ timestamp: BigInt(i), data: tunneled }));
+    const result = scanBytes(buildPcapng(many, { interfaces: [{ linkType: 101 }] }));
+    assert.equal(result.error, undefined);
+    assert.equal(result.hits.length, 12000);
+    assert.deepEqual(result.hits.slice(-2).map((hit) => [hit.packet, hit.layer]), [[6000, 0], [6000, 1]]);
+    assert.ok(result.hits.every((hit, i) => hit.packet === Math.floor(i / 2) + 1 && hit.layer === i % 2));
+  });
+
   it("accepts section version 1.2", () => {
     const capture = Buffer.concat([sectionHeaderBlock({ minor: 2 }), interfaceDescriptionBlock(ETHERNET), enhancedPacketBlock(packets(1)[0]!)]);
     assert.equal(scanBytes(capture).hits.length, 1);
