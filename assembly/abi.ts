@@ -22,9 +22,44 @@ export const ERR_TRUNCATED_RECORD: i32 = 4;
 export const ERR_EMPTY: i32 = 5;
 /** The pcap file header has a major version other than 2 (errorValue: version). */
 export const ERR_BAD_VERSION: i32 = 6;
+/** A pcapng block length below 12 or below the minimum of its type (errorLimit: minimum). */
+export const ERR_BLOCK_TOO_SHORT: i32 = 7;
+/** A pcapng block length that is not a multiple of 4. */
+export const ERR_BLOCK_UNALIGNED: i32 = 8;
+/** A pcapng block that must be buffered whole is longer than MAX_BUFFERED_BLOCK_LENGTH. */
+export const ERR_BLOCK_TOO_LARGE: i32 = 9;
+/** The trailing block length differs from the leading one (errorValue: trailing, errorLimit: leading). */
+export const ERR_BLOCK_TRAILER_MISMATCH: i32 = 10;
+/** A packet block names an interface with no Interface Description Block (errorLimit: interfaces). */
+export const ERR_UNKNOWN_INTERFACE: i32 = 11;
+/** The input starts with a pcapng block other than a Section Header Block. */
+export const ERR_NO_SECTION_HEADER: i32 = 12;
+/** A Section Header Block whose byte-order magic is not 0x1A2B3C4D in either order. */
+export const ERR_BAD_BYTE_ORDER_MAGIC: i32 = 13;
+/** A Section Header Block version other than 1.0 or 1.2 (errorValue: major, errorLimit: minor). */
+export const ERR_BAD_SECTION_VERSION: i32 = 14;
+/** A section describes more than MAX_INTERFACES interfaces. */
+export const ERR_TOO_MANY_INTERFACES: i32 = 15;
+/** A packet block's caplen runs past the end of the block (errorLimit: room for packet data). */
+export const ERR_CAPLEN_BEYOND_BLOCK: i32 = 16;
+
+// What `errorRecord` counts (value of `errorUnit`).
+/** Classic pcap records (0 is the file header). */
+export const UNIT_RECORD: i32 = 0;
+/** pcapng blocks of every type, the first Section Header Block being block 1. */
+export const UNIT_BLOCK: i32 = 1;
 
 /** libpcap's MAXIMUM_SNAPLEN: no real record is longer. */
 export const MAX_CAPLEN: u32 = 262144;
+/**
+ * Maximum length of a pcapng block that is buffered whole (packet and interface
+ * blocks): a MAX_CAPLEN packet, the 32 bytes of an Enhanced Packet Block's fixed
+ * fields and 128 KiB of options. Blocks of other types are skipped without
+ * buffering, whatever their length.
+ */
+export const MAX_BUFFERED_BLOCK_LENGTH: u32 = MAX_CAPLEN + 131072 + 32;
+/** Interface Description Blocks one pcapng section may hold. */
+export const MAX_INTERFACES: u32 = 65536;
 
 // Counters: f64 slots at `countersPointer()`, kept across inputs.
 export const C_PACKETS: i32 = 0;
@@ -42,9 +77,11 @@ export const C_CAPLEN_ABOVE_LEN: i32 = 11;
 export const C_CAPLEN_ABOVE_SNAPLEN: i32 = 12;
 export const C_DEDUP_EVICTIONS: i32 = 13;
 export const C_CAPTURED_BYTES: i32 = 14;
+export const C_INNER_IPV4: i32 = 15; // IPv4 headers decoded inside a tunnel
 export const COUNTER_SLOTS: i32 = 32;
 
 // Notices: events the TypeScript side reports once, read after each call.
+// Each is queued once per input and link type.
 export const NOTICE_LINKTYPE: i32 = 1; // value: link type of a new interface
 export const NOTICE_UNSUPPORTED_LINKTYPE: i32 = 2; // value: the link type
 
@@ -59,8 +96,8 @@ export const HIT_SRC_PORT: i32 = 28; // u16
 export const HIT_DST_PORT: i32 = 30; // u16
 export const HIT_PROTO: i32 = 32; // u8
 export const HIT_FLAGS: i32 = 33; // u8, HF_* bits
-export const HIT_TS_DIGITS: i32 = 34; // u8, 6 or 9 (digits of the fraction)
-export const HIT_LAYER: i32 = 35; // u8, 0 for the outer IPv4 header
+export const HIT_TS_DIGITS: i32 = 34; // u8, 0 to 9 (digits of the fraction)
+export const HIT_LAYER: i32 = 35; // u8, 0 for the outer IPv4 header, n for n tunnels deep
 export const HIT_SRC_RANGE: i32 = 36; // i32, index of the matching range or -1
 export const HIT_DST_RANGE: i32 = 40; // i32
 export const HIT_LINKTYPE: i32 = 44; // u32

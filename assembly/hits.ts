@@ -57,6 +57,8 @@ export class PacketInfo {
   caplen: u32 = 0;
   origLen: u32 = 0;
   interfaceId: u32 = 0;
+  /** The capture was written in the other byte order (NFLOG headers follow it). */
+  swapped: bool = false;
 }
 
 export function writeHit(

@@ -11,9 +11,11 @@ export { allocateRanges, commitRanges, currentRangeCount, probe } from "./lookup
 export {
   beginInput,
   errorCode,
+  errorDetail,
   errorLimit,
   errorOffset,
   errorRecord,
+  errorUnit,
   errorValue,
   finish,
   inputPointer,

@@ -1,21 +1,24 @@
 // The per-packet pipeline after framing: decode, probe both addresses, suppress
-// repeats, record a hit.
+// repeats, record a hit; then the same for each IPv4 header tunneled inside.
 
-import { C_ALERTS, C_IPV4, C_SKIP_LINKTYPE, C_SUPPRESSED, HF_SUPPRESSED } from "./abi";
+import { C_ALERTS, C_INNER_IPV4, C_IPV4, C_SKIP_LINKTYPE, C_SUPPRESSED, HF_SUPPRESSED } from "./abi";
 import { addCounter } from "./counters";
 import {
   DECODED,
+  decodeIPv4,
   decodePacket,
   packetDst,
   packetDstPort,
   packetFlags,
+  packetPayloadEnd,
   packetProto,
   packetSrc,
   packetSrcPort,
 } from "./decode";
 import { isRepeat } from "./dedup";
-import { PacketInfo, writeHit } from "./hits";
+import { MAX_HITS_PER_PACKET, PacketInfo, writeHit } from "./hits";
 import { findRange } from "./lookup";
+import { findTunneledIPv4 } from "./tunnels";
 
 /** When set, suppressed repeats are returned too, flagged HF_SUPPRESSED. */
 let returnSuppressed: bool = false;
@@ -29,19 +32,40 @@ function fractionScale(digits: u8): f64 {
   return Math.pow(10, <f64>digits);
 }
 
-/** Decodes and probes one packet whose link type `supported` says is decodable. */
+/**
+ * Decodes and probes one packet whose link type `supported` says is decodable.
+ * Tunneled headers are probed too, up to MAX_HITS_PER_PACKET - 1 deep; each gets
+ * its own hit with its depth as the layer. Only the outer header counts towards
+ * the decoded and skipped packets.
+ */
 export function inspectPacket(packet: PacketInfo, supported: bool): void {
   if (!supported) {
     addCounter(C_SKIP_LINKTYPE, 1);
     return;
   }
-  const result = decodePacket(packet.linkType, packet.data, packet.caplen);
+  const result = decodePacket(packet.linkType, packet.data, packet.caplen, packet.swapped);
   if (result != DECODED) {
     addCounter(result, 1);
     return;
   }
   addCounter(C_IPV4, 1);
+  probeHeader(packet, 0);
 
+  for (let layer = 1; layer < MAX_HITS_PER_PACKET; layer++) {
+    const inner = findTunneledIPv4(packet.data);
+    if (inner < 0) return;
+    if (decodeIPv4(packet.data, packetPayloadEnd, <u32>inner) != DECODED) return;
+    addCounter(C_INNER_IPV4, 1);
+    probeHeader(packet, <u8>layer);
+  }
+}
+
+/**
+ * Probes the addresses of the last decoded header and records a hit when one is
+ * listed. Repeats are suppressed per address pair, whatever the layer: a pair
+ * seen outside and inside a tunnel within the window alerts once.
+ */
+function probeHeader(packet: PacketInfo, layer: u8): void {
   const srcRange = findRange(packetSrc);
   const dstRange = findRange(packetDst);
   if ((srcRange & dstRange) < 0) return; // both are -1
@@ -63,7 +87,7 @@ export function inspectPacket(packet: PacketInfo, supported: bool): void {
     packetDstPort,
     packetProto,
     flags,
-    0,
+    layer,
     srcRange,
     dstRange,
   );

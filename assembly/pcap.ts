@@ -10,8 +10,6 @@ import {
   ERR_BAD_VERSION,
   ERR_CAPLEN_TOO_LARGE,
   MAX_CAPLEN,
-  NOTICE_LINKTYPE,
-  NOTICE_UNSUPPORTED_LINKTYPE,
   STATUS_HITS_FULL,
   STATUS_OK,
 } from "./abi";
@@ -25,8 +23,8 @@ import {
   fail,
   failRecord,
   filled,
+  noteLinkType,
   position,
-  pushNotice,
   setErrorValue,
   setPosition,
 } from "./stream";
@@ -83,9 +81,10 @@ export function readClassicHeader(header: usize): i32 {
   snaplen = readU32(header + 16, swapped);
   // The upper 16 bits of the link-type field carry FCS information, not the type.
   packet.linkType = readU32(header + 20, swapped) & 0xffff;
+  packet.swapped = swapped;
+  packet.interfaceId = 0;
   linkSupported = isSupportedLinkType(packet.linkType);
-  pushNotice(NOTICE_LINKTYPE, packet.linkType);
-  if (!linkSupported) pushNotice(NOTICE_UNSUPPORTED_LINKTYPE, packet.linkType);
+  noteLinkType(packet.linkType, linkSupported);
   return STATUS_OK;
 }
 

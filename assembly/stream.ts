@@ -1,9 +1,10 @@
 // The input buffer and the framing state of one input stream.
 //
 // JavaScript writes each chunk straight into the buffer's free window and calls
-// `process`; the framing code consumes every complete record and leaves an
-// unfinished one in place. `prepare` moves that tail to the front before the next
-// chunk, so a record may be split anywhere, even inside its header.
+// `process`; the framing code consumes every complete record or block and leaves
+// an unfinished one in place. `prepare` moves that tail to the front before the
+// next chunk, so a record may be split anywhere, even inside its header. The first
+// four bytes choose the framing: classic pcap (pcap.ts) or pcapng (pcapng.ts).
 
 import {
   ERR_BAD_MAGIC,
@@ -11,11 +12,22 @@ import {
   ERR_NONE,
   ERR_SHORT_HEADER,
   ERR_TRUNCATED_RECORD,
-  MAX_CAPLEN,
+  MAX_BUFFERED_BLOCK_LENGTH,
+  NOTICE_LINKTYPE,
+  NOTICE_UNSUPPORTED_LINKTYPE,
   STATUS_ERROR,
   STATUS_OK,
+  UNIT_RECORD,
 } from "./abi";
 import { clearHits } from "./hits";
+import {
+  beginPcapng,
+  finishPcapng,
+  framePcapngBlocks,
+  isPcapngMagic,
+  isPcapngBlockType,
+  rejectMisplacedBlock,
+} from "./pcapng";
 import {
   CLASSIC_HEADER_LENGTH,
   classicRecordLengthAt,
@@ -25,12 +37,17 @@ import {
   recordNumber,
 } from "./pcap";
 
-/** Room for a 4 MiB read plus the longest unfinished record carried over. */
-export const INPUT_CAPACITY: u32 = (4 << 20) + MAX_CAPLEN + 64;
+/**
+ * Room for a 4 MiB read plus the longest unfinished record or buffered block
+ * carried over (a classic record is at most 24 + MAX_CAPLEN bytes, less than
+ * MAX_BUFFERED_BLOCK_LENGTH).
+ */
+export const INPUT_CAPACITY: u32 = (4 << 20) + MAX_BUFFERED_BLOCK_LENGTH + 64;
 
 export const STATE_MAGIC: i32 = 0;
 export const STATE_CLASSIC: i32 = 1;
 export const STATE_FAILED: i32 = 2;
+export const STATE_PCAPNG: i32 = 3;
 
 export let buffer: usize = 0;
 /** Offset in `buffer` of the first byte not yet consumed. */
@@ -47,6 +64,10 @@ export let errorValue: f64 = 0;
 export let errorLimit: f64 = 0;
 export let errorRecord: f64 = 0;
 export let errorOffset: f64 = 0;
+/** What `errorRecord` counts: UNIT_RECORD (classic pcap) or UNIT_BLOCK (pcapng). */
+export let errorUnit: i32 = UNIT_RECORD;
+/** For pcapng block errors, the type of the block concerned. */
+export let errorDetail: f64 = 0;
 
 const NOTICE_CAPACITY: i32 = 64;
 let notices: usize = 0;
@@ -71,6 +92,28 @@ export function pushNotice(kind: i32, value: u32): void {
   noticeCount++;
 }
 
+/** One bit per 16-bit link type already announced in this input. */
+let linkTypesSeen: usize = 0;
+const LINKTYPE_BITMAP_BYTES: usize = 65536 >> 3;
+
+/**
+ * Announces the link type of a new interface, once per input and link type, so a
+ * pcapng file with a hundred interfaces of one type yields one notice.
+ */
+export function noteLinkType(linkType: u32, supported: bool): void {
+  if (linkTypesSeen == 0) {
+    linkTypesSeen = heap.alloc(LINKTYPE_BITMAP_BYTES);
+    memory.fill(linkTypesSeen, 0, LINKTYPE_BITMAP_BYTES);
+  }
+  const byte = linkTypesSeen + <usize>((linkType & 0xffff) >> 3);
+  const bit = <u8>(1 << <u8>(linkType & 7));
+  const seen = load<u8>(byte);
+  if ((seen & bit) != 0) return;
+  store<u8>(byte, seen | bit);
+  pushNotice(NOTICE_LINKTYPE, linkType);
+  if (!supported) pushNotice(NOTICE_UNSUPPORTED_LINKTYPE, linkType);
+}
+
 /** Resets the framing state for a new input; counters and dedup memory carry over. */
 export function beginInput(): void {
   position = 0;
@@ -79,6 +122,7 @@ export function beginInput(): void {
   state = STATE_MAGIC;
   errorCode = ERR_NONE;
   noticeCount = 0;
+  if (linkTypesSeen != 0) memory.fill(linkTypesSeen, 0, LINKTYPE_BITMAP_BYTES);
   clearHits();
 }
 
@@ -119,12 +163,24 @@ export function resume(): i32 {
 function run(): i32 {
   while (true) {
     if (state == STATE_CLASSIC) return frameClassicRecords();
+    if (state == STATE_PCAPNG) return framePcapngBlocks();
     if (state == STATE_FAILED) return STATUS_ERROR;
     // STATE_MAGIC: pick the format from the first four bytes.
     const available = filled - position;
     if (available < 4) return STATUS_OK;
     const magic = load<u32>(buffer + position);
+    if (isPcapngMagic(magic)) {
+      beginPcapng();
+      state = STATE_PCAPNG;
+      continue;
+    }
     if (!isClassicMagic(magic)) {
+      // A pcapng packet or interface block first means the file lost its start.
+      if (isPcapngBlockType(magic)) {
+        if (available < 8) return STATUS_OK;
+        const status = rejectMisplacedBlock(buffer + position);
+        if (status != STATUS_OK) return status;
+      }
       errorValue = <f64>bswap<u32>(magic); // the first four bytes, in file order
       return fail(ERR_BAD_MAGIC);
     }
@@ -150,6 +206,7 @@ export function finish(): i32 {
     errorValue = <f64>available;
     return fail(ERR_SHORT_HEADER);
   }
+  if (state == STATE_PCAPNG) return finishPcapng();
   if (available == 0) return STATUS_OK;
   setRecordError(ERR_TRUNCATED_RECORD, <f64>available, truncatedRecordLength());
   return STATUS_ERROR;
@@ -167,13 +224,31 @@ export function setErrorValue(value: f64): void {
   errorValue = value;
 }
 
-/** Records an error about the record that starts at `position`. */
-export function setRecordError(code: i32, value: f64, limit: f64): void {
+/** Records an error or warning with every detail JavaScript reads. */
+export function setError(code: i32, value: f64, limit: f64, record: f64, offset: f64, unit: i32, detail: f64): void {
   errorCode = code;
   errorValue = value;
   errorLimit = limit;
-  errorRecord = recordNumber() + 1;
-  errorOffset = baseOffset + <f64>position;
+  errorRecord = record;
+  errorOffset = offset;
+  errorUnit = unit;
+  errorDetail = detail;
+}
+
+/** Stops the stream after an error recorded with `setError`. */
+export function stopStream(): i32 {
+  state = STATE_FAILED;
+  return STATUS_ERROR;
+}
+
+/** Returns the stream offset of the buffer address `address`. */
+export function streamOffset(address: usize): f64 {
+  return baseOffset + <f64>(address - buffer);
+}
+
+/** Records an error about the record that starts at `position`. */
+export function setRecordError(code: i32, value: f64, limit: f64): void {
+  setError(code, value, limit, recordNumber() + 1, baseOffset + <f64>position, UNIT_RECORD, 0);
 }
 
 /** Records a fatal error about the record at `position` and stops the stream. */
@@ -183,11 +258,13 @@ export function failRecord(code: i32, value: f64, limit: f64): i32 {
   return STATUS_ERROR;
 }
 
-/** Records a fatal error at `position` and stops the stream. */
+/** Records a fatal error at `position` (errorValue set by the caller) and stops the stream. */
 export function fail(code: i32): i32 {
   errorCode = code;
   errorRecord = 0;
   errorOffset = baseOffset + <f64>position;
+  errorUnit = UNIT_RECORD;
+  errorDetail = 0;
   state = STATE_FAILED;
   return STATUS_ERROR;
 }

@@ -31,6 +31,7 @@ it("abi constants match the core's exported globals", () => {
     caplenAboveSnaplen: "C_CAPLEN_ABOVE_SNAPLEN",
     dedupEvictions: "C_DEDUP_EVICTIONS",
     capturedBytes: "C_CAPTURED_BYTES",
+    innerIPv4: "C_INNER_IPV4",
   };
   for (const [name, index] of Object.entries(abi.Counter)) {
     assert.equal(value(counterNames[name]!), index, name);

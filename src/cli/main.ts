@@ -10,6 +10,12 @@ const SCAN_HELP_AFTER = `
 Alert lines go to stdout, one per packet whose IPv4 source or destination is in
 the blocklist; diagnostics and the summary go to stderr.
 
+Inputs: pcap and pcapng, each plain or gzip-compressed, told apart by their
+first bytes. Link types: Ethernet (with 802.1Q/802.1ad tags, LLC/SNAP, PPPoE
+and MPLS), raw IPv4, BSD loopback, Linux cooked (SLL, SLL2), PPP, PPP in HDLC
+framing, Cisco HDLC and NFLOG. IPv4 inside IP-in-IP, GRE and VXLAN (UDP 4789)
+is checked too; such alerts carry layer=N, the tunnel depth.
+
 Blocklist lookup order: --blocklist, then $REPFILTER_BLOCKLIST, then
 $XDG_DATA_HOME/repfilter/blocklist.bin (default ~/.local/share/repfilter/blocklist.bin).
 
@@ -26,8 +32,8 @@ export async function main(argv: string[], io: ScanIO): Promise<number> {
   program
     .name("repfilter")
     .usage("[options] [FILE|-]...")
-    .description("Print an alert for every packet in a pcap capture whose IPv4 source or destination is blocklisted.")
-    .argument("[FILE...]", "capture files to read; none or - reads stdin")
+    .description("Print an alert for every packet in a pcap or pcapng capture whose IPv4 source or destination is blocklisted.")
+    .argument("[FILE...]", "capture files to read (pcap or pcapng, optionally gzipped); none or - reads stdin")
     .option("-b, --blocklist <path>", "blocklist file built by `repfilter compile` or `repfilter update`")
     .addOption(new Option("-f, --format <format>", "alert line format").choices(["text", "json"]).default("text"))
     .option(

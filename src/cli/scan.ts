@@ -13,7 +13,7 @@ import { describeLinkType } from "../output/linktypes.js";
 import { formatBytes, formatCount, summaryLines } from "../output/summary.js";
 import { LineWriter } from "../output/writer.js";
 import { Diagnostics } from "./diagnostics.js";
-import { readFileInput, readStdinInput, type Readable } from "./inputs.js";
+import { GzipError, readFileInput, readStdinInput, type Readable } from "./inputs.js";
 
 export interface ScanIO {
   stdin: Readable;
@@ -159,7 +159,7 @@ class ScanSession {
   }
 
   #reportInputError(error: unknown): void {
-    if (error instanceof CaptureError) {
+    if (error instanceof CaptureError || error instanceof GzipError) {
       this.#diagnostics.error(`${this.#inputName}: ${error.message}`);
       return;
     }

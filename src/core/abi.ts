@@ -12,8 +12,24 @@ export const ERR_CAPLEN_TOO_LARGE = 3;
 export const ERR_TRUNCATED_RECORD = 4;
 export const ERR_EMPTY = 5;
 export const ERR_BAD_VERSION = 6;
+export const ERR_BLOCK_TOO_SHORT = 7;
+export const ERR_BLOCK_UNALIGNED = 8;
+export const ERR_BLOCK_TOO_LARGE = 9;
+export const ERR_BLOCK_TRAILER_MISMATCH = 10;
+export const ERR_UNKNOWN_INTERFACE = 11;
+export const ERR_NO_SECTION_HEADER = 12;
+export const ERR_BAD_BYTE_ORDER_MAGIC = 13;
+export const ERR_BAD_SECTION_VERSION = 14;
+export const ERR_TOO_MANY_INTERFACES = 15;
+export const ERR_CAPLEN_BEYOND_BLOCK = 16;
+
+/** What a CaptureError's `record` counts. */
+export const UNIT_RECORD = 0;
+export const UNIT_BLOCK = 1;
 
 export const MAX_CAPLEN = 262144;
+export const MAX_BUFFERED_BLOCK_LENGTH = 393248;
+export const MAX_INTERFACES = 65536;
 
 /** Indexes of the core's f64 counters. */
 export const Counter = {
@@ -32,6 +48,7 @@ export const Counter = {
   caplenAboveSnaplen: 12,
   dedupEvictions: 13,
   capturedBytes: 14,
+  innerIPv4: 15,
 } as const;
 export const COUNTER_SLOTS = 32;
 

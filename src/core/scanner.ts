@@ -163,6 +163,8 @@ export class Scanner {
       core.errorLimit.value as number,
       core.errorRecord.value as number,
       core.errorOffset.value as number,
+      core.errorUnit.value as number,
+      core.errorDetail.value as number,
     );
   }
 

@@ -33,6 +33,8 @@ export interface CoreExports {
   readonly errorLimit: WebAssembly.Global;
   readonly errorRecord: WebAssembly.Global;
   readonly errorOffset: WebAssembly.Global;
+  readonly errorUnit: WebAssembly.Global;
+  readonly errorDetail: WebAssembly.Global;
   readonly [name: string]: unknown;
 }
 

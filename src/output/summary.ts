@@ -43,6 +43,8 @@ export function summaryLines(totals: RunTotals): string[] {
       `(${formatBytes(totals.inputBytes / seconds)}/s, ${formatCount(packets / seconds)} packets/s); ` +
       `${c[Counter.ipv4]} IPv4, ${c[Counter.alerts]} alerts, ${c[Counter.suppressed]} suppressed`,
   ];
+  // Headers inside IP-in-IP, GRE and VXLAN tunnels, probed besides the outer ones.
+  if (c[Counter.innerIPv4]! > 0) lines[0] += `; ${c[Counter.innerIPv4]} tunneled IPv4 headers`;
   const skips = SKIP_REASONS.filter(([, index]) => c[index]! > 0).map(([name, index]) => `${name} ${c[index]}`);
   if (skips.length > 0) {
     const skipped = SKIP_REASONS.reduce((sum, [, index]) => sum + c[index]!, 0);

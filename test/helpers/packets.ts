@@ -112,3 +112,101 @@ export function loopback(payload: Uint8Array, family = 2, bigEndian = false): Bu
   else header.writeUInt32LE(family, 0);
   return Buffer.concat([header, payload]);
 }
+
+export const ETHERTYPE_PPPOE_SESSION = 0x8864;
+export const ETHERTYPE_MPLS = 0x8847;
+export const ETHERTYPE_MPLS_MULTICAST = 0x8848;
+
+/** Prepends a PPP header: optional 0xff 0x03 address and control, then the protocol in 1 or 2 bytes. */
+export function ppp(payload: Uint8Array, options: { addressControl?: boolean; protocol?: number; compressed?: boolean } = {}): Buffer {
+  const protocol = options.protocol ?? 0x0021;
+  const parts: Uint8Array[] = [];
+  if (options.addressControl === true) parts.push(Uint8Array.of(0xff, 0x03));
+  parts.push(options.compressed === true ? Uint8Array.of(protocol) : Uint8Array.of(protocol >> 8, protocol & 0xff));
+  parts.push(payload);
+  return Buffer.concat(parts);
+}
+
+/** Prepends a Cisco HDLC header: address 0x0f, control 0, a 2-byte ethertype. */
+export function ciscoHdlc(payload: Uint8Array, ethertype = ETHERTYPE_IPV4): Buffer {
+  const header = Buffer.from([0x0f, 0x00, ethertype >> 8, ethertype & 0xff]);
+  return Buffer.concat([header, payload]);
+}
+
+/** Prepends a PPPoE session header (RFC 2516) and a PPP protocol field, making the payload of ethertype 0x8864. */
+export function pppoeSession(payload: Uint8Array, pppProtocol = 0x0021): Buffer {
+  const header = Buffer.alloc(8);
+  header.writeUInt8(0x11, 0); // version 1, type 1
+  header.writeUInt8(0x00, 1); // code: session data
+  header.writeUInt16BE(0x1234, 2); // session id
+  header.writeUInt16BE(payload.length + 2, 4);
+  header.writeUInt16BE(pppProtocol, 6);
+  return Buffer.concat([header, payload]);
+}
+
+/** Prepends an MPLS label stack (RFC 3032), the last entry marked bottom of stack. */
+export function mplsStack(payload: Uint8Array, labels: number[]): Buffer {
+  const header = Buffer.alloc(labels.length * 4);
+  labels.forEach((label, i) => {
+    const bottom = i === labels.length - 1 ? 0x100 : 0;
+    header.writeUInt32BE(((label << 12) | bottom | 64) >>> 0, i * 4);
+  });
+  return Buffer.concat([header, payload]);
+}
+
+/** Builds an 802.3 frame: addresses, a length field, then LLC/SNAP with the given OUI and ethertype. */
+export function llcSnapEthernet(payload: Uint8Array, ethertype = ETHERTYPE_IPV4, oui = 0): Buffer {
+  const snap = Buffer.from([0xaa, 0xaa, 0x03, (oui >> 16) & 0xff, (oui >> 8) & 0xff, oui & 0xff, ethertype >> 8, ethertype & 0xff]);
+  return ethernet(Buffer.concat([snap, payload]), snap.length + payload.length);
+}
+
+/**
+ * Builds an NFLOG frame: header (family, version, resource id) and TLVs in the capturing
+ * host's byte order (little-endian unless `bigEndian`): a packet header TLV, a
+ * prefix TLV of 5 bytes (padded), then the payload TLV.
+ */
+export function nflog(payload: Uint8Array, options: { family?: number; bigEndian?: boolean } = {}): Buffer {
+  const tlv = (type: number, value: Uint8Array): Buffer => {
+    const header = Buffer.alloc(4);
+    if (options.bigEndian === true) {
+      header.writeUInt16BE(4 + value.length, 0);
+      header.writeUInt16BE(type, 2);
+    } else {
+      header.writeUInt16LE(4 + value.length, 0);
+      header.writeUInt16LE(type, 2);
+    }
+    const padding = Buffer.alloc((4 - (value.length % 4)) % 4);
+    return Buffer.concat([header, value, padding]);
+  };
+  const header = Buffer.from([options.family ?? 2, 0, 0, 1]);
+  return Buffer.concat([header, tlv(1, Buffer.from([0x08, 0x00, 3, 0])), tlv(10, Buffer.from("drop\0")), tlv(9, payload)]);
+}
+
+/** Prepends a GRE header (RFC 2784, RFC 2890) with the optional checksum, key and sequence words. */
+export function gre(payload: Uint8Array, options: { protocol?: number; checksum?: boolean; key?: boolean; sequence?: boolean; version?: number } = {}): Buffer {
+  let flags = options.version ?? 0;
+  const words: number[] = [];
+  if (options.checksum === true) {
+    flags |= 0x8000;
+    words.push(0);
+  }
+  if (options.key === true) {
+    flags |= 0x2000;
+    words.push(0x01020304);
+  }
+  if (options.sequence === true) {
+    flags |= 0x1000;
+    words.push(7);
+  }
+  const header = Buffer.alloc(4 + words.length * 4);
+  header.writeUInt16BE(flags, 0);
+  header.writeUInt16BE(options.protocol ?? ETHERTYPE_IPV4, 2);
+  words.forEach((word, i) => header.writeUInt32BE(word, 4 + i * 4));
+  return Buffer.concat([header, payload]);
+}
+
+/** Prepends a VXLAN header (RFC 7348) with the I flag and VNI 42, making the payload of UDP port 4789. */
+export function vxlan(frame: Uint8Array, flags = 0x08): Buffer {
+  const header = Buffer.from([flags, 0, 0, 0, 0, 0, 42, 0]);
+  return Buffer.concat([header, frame]);
+}
