@@ -1,6 +1,6 @@
 // Reloading the blocklist in a running scan: when the file is replaced and on
 // SIGHUP. The directory is watched, not the file, because an atomic replace
-// (rename) gives the path a new inode that a watch on the old one never sees.
+// (rename) gives the path a new inode, and a watch on the old inode gets no event.
 // The new file is validated completely before it is used; an invalid one is
 // logged and the current list stays.
 

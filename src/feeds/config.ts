@@ -23,7 +23,7 @@ export interface FeedConfig {
 export interface FetchSettings {
   connectTimeoutSeconds: number;
   headersTimeoutSeconds: number;
-  /** Longest pause between two pieces of the body. */
+  /** Maximum pause between two pieces of the body. */
   bodyTimeoutSeconds: number;
   /** Limit on one whole download, redirects and body included. */
   totalTimeoutSeconds: number;

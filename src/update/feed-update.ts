@@ -1,7 +1,7 @@
 // Updating one feed: a conditional download, the checks, and the fallback on the
 // last good copy when anything fails. A failed feed never contributes a partial
-// or empty body; it either keeps its last good copy (while younger than
-// maxAgeDays) or is left out of the list.
+// or empty body. It keeps its last good copy while that is younger than
+// maxAgeDays, and is left out of the list after that.
 
 import type { Dispatcher } from "undici";
 import type { FeedConfig, UpdateConfig } from "../feeds/config.js";
@@ -39,14 +39,17 @@ export interface FeedUpdateContext {
 
 const DAY_MS = 86_400_000;
 
-/** Updates one feed and returns what the list gets from it. Never throws for a feed problem. */
+/**
+ * Updates one feed and returns what the list gets from it. Download and body
+ * problems, and state directory errors, become log lines and the outcome's status.
+ */
 export async function updateFeed(feed: FeedConfig, context: FeedUpdateContext): Promise<FeedOutcome> {
   const base = { name: feed.name, url: feed.url, invalidLines: 0, unsafeEntries: 0 };
   if (!feed.enabled) return { ...base, status: "disabled", detail: "disabled in the config" };
 
   const { config, log } = context;
   const started = performance.now();
-  const stored = await context.state.read(feed.name);
+  const stored = await readStored(feed, context);
   const cached = stored !== undefined && stored.state.url === feed.url ? stored : undefined;
   let failure: string;
   try {
@@ -79,6 +82,28 @@ export async function updateFeed(feed: FeedConfig, context: FeedUpdateContext): 
   return fallBack(feed, cached, failure, context);
 }
 
+async function readStored(feed: FeedConfig, context: FeedUpdateContext): Promise<CachedFeed | undefined> {
+  try {
+    return await context.state.read(feed.name);
+  } catch (error) {
+    context.log.warning(`${feed.name}: cannot read its last good copy in ${context.state.directory} (${describeError(error)}); going on without it`);
+    return undefined;
+  }
+}
+
+/** Stores state; a failure is logged, because the list can still use this run's data. */
+async function storeState(feed: FeedConfig, context: FeedUpdateContext, store: () => Promise<void>): Promise<void> {
+  try {
+    await store();
+  } catch (error) {
+    context.log.warning(`${feed.name}: cannot store its last good copy in ${context.state.directory} (${describeError(error)}); check the --state-dir permissions`);
+  }
+}
+
+function describeError(error: unknown): string {
+  return (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+}
+
 async function reuseCached(
   feed: FeedConfig,
   cached: CachedFeed,
@@ -89,7 +114,7 @@ async function reuseCached(
   const evaluation = evaluateBody(feed, cached.body, context.config.policy, context.config.fetch.maxBodyBytes, context.log, "stored copy");
   if ("failure" in evaluation) return `HTTP 304, but the stored copy is now rejected: ${evaluation.failure}`;
   const validators = { ...cached.state, ...result.validators };
-  await context.state.writeState(feed.name, { ...validators, url: feed.url, validatedAt: context.now(), entries: evaluation.entries.length });
+  await storeState(feed, context, () => context.state.writeState(feed.name, { ...validators, url: feed.url, validatedAt: context.now(), entries: evaluation.entries.length }));
   context.log.info(`${feed.name}: HTTP 304 not modified, ${evaluation.entries.length} entries from the stored copy, ${elapsed()}`);
   return { ...outcomeBase(feed, evaluation), status: "not-modified", ageMs: 0, detail: `HTTP 304, ${elapsed()}` };
 }
@@ -104,11 +129,8 @@ async function storeDownload(
 ): Promise<FeedOutcome> {
   const now = context.now();
   const count = evaluation.entries.length;
-  await context.state.write(
-    feed.name,
-    { ...result.validators, url: feed.url, validatedAt: now, downloadedAt: now, entries: count, sha256: sha256(result.body) },
-    result.body,
-  );
+  const state = { ...result.validators, url: feed.url, validatedAt: now, downloadedAt: now, entries: count, sha256: sha256(result.body) };
+  await storeState(feed, context, () => context.state.write(feed.name, state, result.body));
   const size = formatBytes(result.wireBytes);
   context.log.info(
     `${feed.name}: HTTP ${result.status}, ${size}, ${count} entries, ${evaluation.invalidLines + evaluation.unsafeEntries} rejected, ${elapsed()}` +

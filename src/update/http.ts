@@ -1,8 +1,9 @@
-// Downloading one feed with undici: conditional requests, redirects followed by
-// hand (so each hop is counted and only http and https are followed), a limit on
-// the body size, gzip and deflate Content-Encoding, and retries with backoff on
-// network errors and 5xx statuses. undici.request() does not decode
-// Content-Encoding (only fetch() does), so this module does.
+// Downloading one feed with undici: conditional requests, a limit on the body
+// size, gzip and deflate Content-Encoding, and retries with backoff on network
+// errors and 5xx statuses. Redirects are followed here rather than by undici, so
+// that each hop is counted and only http and https are followed.
+// undici.request() does not decode Content-Encoding (only fetch() does), so this
+// module does.
 
 import { setTimeout as sleep } from "node:timers/promises";
 import { inflateRawSync, inflateSync } from "node:zlib";

@@ -1,6 +1,6 @@
-// Replacing the list file: the current file is first copied to PATH.prev, then
-// the new one is written to a temporary file in the same directory, synced and
-// renamed over PATH, so a reader sees the old list or the new one, never a mix.
+// Replacing the list file. The current file is first copied to PATH.prev. The
+// new one is then written to a temporary file in the same directory, synced and
+// renamed over PATH, so a reader gets the old list or the new one, never a mix.
 
 import { randomBytes } from "node:crypto";
 import { copyFile, rename, rm } from "node:fs/promises";

@@ -1,5 +1,5 @@
-// Where the updater writes its log lines: stderr through Diagnostics for a single
-// run, with an ISO 8601 time in front of each line for the long-running daemon.
+// Log output of the updater. A single run writes to stderr through Diagnostics;
+// the long-running daemon puts an ISO 8601 time in front of each line.
 
 import type { Writable } from "node:stream";
 

@@ -25,9 +25,9 @@ export interface UpdateRunOptions {
 }
 
 /**
- * Exit status of a run: 0 the list was written from every enabled feed (fresh
- * or a last good copy), 1 the list was written but some feeds had no usable
- * data and are missing from it, 2 nothing was written.
+ * Exit status of a run. 0: the list was written from every enabled feed, fresh
+ * or from a last good copy. 1: the list was written, but some feeds had no
+ * usable data and are missing from it. 2: nothing was written.
  */
 export type UpdateStatus = 0 | 1 | 2;
 
