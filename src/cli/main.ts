@@ -4,8 +4,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { runCompile } from "./compile.js";
 import { runScan, type ScanIO } from "./scan.js";
-import { runUpdateCommand } from "./update.js";
-import { DEFAULT_SCHEDULE } from "../update/daemon.js";
+import { DEFAULT_SCHEDULE } from "../update/schedule.js";
 import { VERSION } from "../version.js";
 
 const SCAN_HELP_AFTER = `
@@ -91,6 +90,8 @@ export async function main(argv: string[], io: ScanIO): Promise<number> {
     .helpOption("-h, --help", "show this help and exit")
     .addHelpText("after", UPDATE_HELP_AFTER)
     .action(async (options: { config?: string; output?: string; stateDir?: string; allow: string[]; daemon?: boolean; schedule?: string }) => {
+      // Loaded on demand: undici and node-cron would slow down the start of every scan.
+      const { runUpdateCommand } = await import("./update.js");
       status = await runUpdateCommand({ ...options, daemon: options.daemon === true }, io);
     });
 

@@ -7,7 +7,7 @@ export interface FeedOptions {
   /**
    * Regular expression that the last non-blank line must match. When set, a
    * body without it is cut short and fails. A first capture group is the
-   * number of data rows the feed says it holds, and must equal the rows read.
+   * number of data rows the feed states, and must equal the rows read.
    */
   trailer?: string;
   /** CSV and `scored`: the column with the address, by header name or 0-based index. */

@@ -71,7 +71,7 @@ export function stripInlineComment(text: string, prefixes: ReadonlyArray<string>
 }
 
 // Phrases with which abuse.ch and Spamhaus announce that a list is no longer
-// maintained. A feed that says so still parses, but the run should warn.
+// maintained. Such a feed still parses, but the run should warn.
 const RETIRED = /\b(deprecated|discontinued|has been merged into|no longer (maintained|updated|available))\b/i;
 
 /** Records a note when a comment line announces that the feed is retired. */
@@ -84,7 +84,7 @@ export function noteRetirement(comment: string, result: FeedParse): void {
 /**
  * Takes the closing line off the end of `lines`. `pattern` must match the last
  * non-blank line; its first capture group, if any, is the number of data rows
- * the feed says it holds. Records a failure when the closing line is missing.
+ * the feed states. Records a failure when the closing line is missing.
  */
 export function takeTrailer(lines: NumberedLine[], pattern: RegExp, result: FeedParse): { count?: number } | undefined {
   let last = lines.length - 1;

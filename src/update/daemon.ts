@@ -11,8 +11,7 @@ import cron, { type ScheduledTask, type TaskContext } from "node-cron";
 import { formatDuration, type UpdateLog } from "./log.js";
 import type { UpdateReport } from "./run.js";
 
-/** Once a day at 04:17 local time: a fixed minute that is not on the hour, when many clients fetch. */
-export const DEFAULT_SCHEDULE = "17 4 * * *";
+export { DEFAULT_SCHEDULE } from "./schedule.js";
 
 export interface DaemonOptions {
   schedule: string;

@@ -24,10 +24,20 @@ export interface Evaluation {
 export type EvaluationResult = Evaluation | { failure: string };
 
 const REASON_NAMES: Record<PolicyReason, string> = {
-  "all-addresses": "every address (/0)",
+  "all-addresses": "every address, /0",
   "too-broad": "prefix too short",
   reserved: "reserved range",
 };
+
+/** Formats counts per reason, most frequent first: "not an IPv4 address: 3, prefix length not in 0-32: 1". */
+function countByReason(reasons: ReadonlyArray<string>): string {
+  const counts = new Map<string, number>();
+  for (const reason of reasons) counts.set(reason, (counts.get(reason) ?? 0) + 1);
+  return [...counts]
+    .sort((a, b) => b[1] - a[1])
+    .map(([reason, count]) => `${reason}: ${count}`)
+    .join(", ");
+}
 
 /** Parses and checks a body. `origin` names where it came from in log lines ("download", "cached copy"). */
 export function evaluateBody(feed: FeedConfig, body: Uint8Array, policy: SafetyPolicy, maxDecodedBytes: number, log: UpdateLog, origin: string): EvaluationResult {
@@ -41,7 +51,7 @@ export function evaluateBody(feed: FeedConfig, body: Uint8Array, policy: SafetyP
 
   const label = `${feed.name} (${origin})`;
   if (parsed.rejected.length > 0) {
-    log.warning(`${label}: ${parsed.rejected.length} invalid lines rejected`);
+    log.warning(`${label}: ${parsed.rejected.length} invalid lines rejected (${countByReason(parsed.rejected.map((line) => line.reason))})`);
     for (const line of parsed.rejected.slice(0, SHOWN_REJECTIONS)) {
       const where = line.line > 0 ? `line ${line.line}` : "JSON item";
       log.warning(`${label}: ${where}: ${line.reason}: ${JSON.stringify(line.text.slice(0, 120))}`);
@@ -55,9 +65,7 @@ export function evaluateBody(feed: FeedConfig, body: Uint8Array, policy: SafetyP
 
   const { accepted, rejected } = applyPolicy(parsed.entries, policy);
   if (rejected.length > 0) {
-    const counts = new Map<PolicyReason, number>();
-    for (const rejection of rejected) counts.set(rejection.reason, (counts.get(rejection.reason) ?? 0) + 1);
-    const summary = [...counts].map(([reason, count]) => `${count} ${REASON_NAMES[reason]}`).join(", ");
+    const summary = countByReason(rejected.map((rejection) => REASON_NAMES[rejection.reason]));
     log.warning(`${label}: ${rejected.length} unsafe entries rejected by the safety policy (${summary})`);
     for (const rejection of rejected.slice(0, SHOWN_REJECTIONS)) {
       log.warning(`${label}: ${rejection.line > 0 ? `line ${rejection.line}: ` : ""}${rejection.message}`);
