@@ -232,11 +232,10 @@ describe("pipes and signals", () => {
         child.stdout.destroy();
         // Send the rest only now: sent on a timer, it could reach a slow-starting child
         // before the first alert did, and every line would fit in the open pipe.
-        setTimeout(() => child.stdin.end(input.subarray(24 + 70)), 50);
+        child.stdin.end(input.subarray(24 + 70));
       });
       child.on("close", (status) => resolve({ status, stderr, first }));
       child.stdin.on("error", () => {});
-      // Hold the input back until stdout is closed, so that later writes hit a closed pipe.
       child.stdin.write(input.subarray(0, 24 + 70));
     });
     assert.match(result.first, /pkt=1 /);

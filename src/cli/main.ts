@@ -4,6 +4,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { runCompile } from "./compile.js";
 import { runScan, type ScanIO } from "./scan.js";
+import { DEFAULT_SCHEDULE } from "../update/schedule.js";
 import { VERSION } from "../version.js";
 
 const SCAN_HELP_AFTER = `
@@ -25,6 +26,14 @@ Examples:
   tcpdump -U -i eth0 -w - | repfilter
   repfilter --format json capture.pcap > alerts.json
   repfilter compile -o list.bin my-list.txt`;
+
+const UPDATE_HELP_AFTER = `
+The per-feed table goes to stdout; the log goes to stderr.
+
+Exit status: 0 when the list was written with data from every enabled feed (some
+perhaps from their last good copy), 1 when it was written but some feeds had no
+usable data, 2 when nothing was written (no usable feed, an unsafe merged list,
+an invalid config). With --daemon: 0 after SIGTERM or SIGINT.`;
 
 export async function main(argv: string[], io: ScanIO): Promise<number> {
   let status = 0;
@@ -72,6 +81,24 @@ export async function main(argv: string[], io: ScanIO): Promise<number> {
     .helpOption("-h, --help", "show this help and exit")
     .action(async (files: string[], options: { output: string; name: string[] }) => {
       status = await runCompile(files, { output: options.output, names: options.name }, io);
+    });
+
+  program
+    .command("update")
+    .usage("[options]")
+    .description("Download the configured threat feeds, rebuild the blocklist and print a table of the feeds.")
+    .option("-c, --config <file>", "feeds config to apply over the bundled default (default: $XDG_CONFIG_HOME/repfilter/feeds.json if it exists)")
+    .option("-o, --output <path>", "blocklist file to replace (default: $REPFILTER_BLOCKLIST, else $XDG_DATA_HOME/repfilter/blocklist.bin)")
+    .option("--state-dir <dir>", "cache of last good downloads and their validators (default: $XDG_STATE_HOME/repfilter)")
+    .option("--allow <file>", "text list of addresses, CIDR blocks or ranges that must never alert, repeatable", collect, [])
+    .option("--daemon", "keep running and update on a schedule until SIGTERM")
+    .option("--schedule <cron>", `cron expression for --daemon, 5 fields or 6 with seconds first (default: "${DEFAULT_SCHEDULE}", daily at 04:17)`)
+    .helpOption("-h, --help", "show this help and exit")
+    .addHelpText("after", UPDATE_HELP_AFTER)
+    .action(async (options: { config?: string; output?: string; stateDir?: string; allow: string[]; daemon?: boolean; schedule?: string }) => {
+      // Loaded on demand: undici and node-cron would slow down the start of every scan.
+      const { runUpdateCommand } = await import("./update.js");
+      status = await runUpdateCommand({ ...options, daemon: options.daemon === true }, io);
     });
 
   for (const command of [program, ...program.commands]) {

@@ -14,6 +14,7 @@ import { formatBytes, formatCount, summaryLines } from "../output/summary.js";
 import { LineWriter } from "../output/writer.js";
 import { Diagnostics } from "./diagnostics.js";
 import { GzipError, readFileInput, readStdinInput, type Readable } from "./inputs.js";
+import { ListReloader } from "./reload.js";
 
 export interface ScanIO {
   stdin: Readable;
@@ -54,7 +55,13 @@ export async function runScan(files: string[], options: ScanOptions, io: ScanIO)
     return 2;
   }
   const session = new ScanSession(list, options, io, diagnostics);
-  return session.run(files.length > 0 ? files : ["-"]);
+  const reloader = new ListReloader({ path: listPath, diagnostics, apply: (next) => session.replaceList(next), signals: io.handleSignals === true });
+  reloader.start();
+  try {
+    return await session.run(files.length > 0 ? files : ["-"]);
+  } finally {
+    await reloader.stop();
+  }
 }
 
 class ScanSession {
@@ -90,6 +97,17 @@ class ScanSession {
       },
     );
     this.#scanner.setRanges(list);
+  }
+
+  /**
+   * Installs a new list. The core swaps tables at its next chunk boundary, and the
+   * alert labels switch in the same step, so hits from the old table are
+   * formatted with the old labels and hits from the new one with the new.
+   */
+  replaceList(list: Blocklist): void {
+    this.#scanner.setRanges(list, () => {
+      this.#formatter.labels = new ListLabels(list);
+    });
   }
 
   async run(inputs: string[]): Promise<number> {

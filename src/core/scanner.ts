@@ -38,6 +38,7 @@ export class Scanner {
   readonly #events: ScannerEvents;
   #bytes: Uint8Array;
   #pendingRanges: RangeArrays | undefined;
+  #onPendingApplied: (() => void) | undefined;
   readonly #batch: HitBatch;
 
   constructor(options: ScannerOptions, events: ScannerEvents) {
@@ -58,9 +59,13 @@ export class Scanner {
   /**
    * Queues a new range table. It replaces the current one at the next chunk
    * boundary, so each packet is probed against exactly one whole table.
+   * `onApplied` runs right after the swap, before any packet is probed against
+   * the new table, so that hit labels can switch at the same moment. A table
+   * queued before the previous one was applied replaces it, with its callback.
    */
-  setRanges(ranges: RangeArrays): void {
+  setRanges(ranges: RangeArrays, onApplied?: () => void): void {
     this.#pendingRanges = ranges;
+    this.#onPendingApplied = onApplied;
   }
 
   /** Returns the index of the range that contains `address`, or -1. */
@@ -131,6 +136,9 @@ export class Scanner {
     words.set(ranges.starts, 0);
     words.set(ranges.ends, count);
     this.#core.commitRanges();
+    const onApplied = this.#onPendingApplied;
+    this.#onPendingApplied = undefined;
+    onApplied?.();
   }
 
   #run(status: number): void {

@@ -1,0 +1,103 @@
+// The update command: download the feeds, rebuild the list, print a per-feed
+// table; or, with --daemon, do that on a schedule until SIGTERM.
+
+import { readFile } from "node:fs/promises";
+import { decodeBlocklist } from "../blocklist/format.js";
+import { resolveBlocklistPath } from "../blocklist/load.js";
+import { ConfigError, loadFeedsConfig, type UpdateConfig } from "../feeds/config.js";
+import { decodeListText, ListFormatError, parseTextList } from "../lists/text-list.js";
+import { DEFAULT_SCHEDULE, ScheduleError, UpdateDaemon } from "../update/daemon.js";
+import { TimestampedLog, type UpdateLog } from "../update/log.js";
+import { formatFeedTable } from "../update/report.js";
+import { runUpdate } from "../update/run.js";
+import { defaultStateDirectory } from "../update/state.js";
+import { Diagnostics } from "./diagnostics.js";
+import type { ScanIO } from "./scan.js";
+
+export interface UpdateCommandOptions {
+  config?: string;
+  output?: string;
+  stateDir?: string;
+  /** Allowlist files: text lists of ranges that must never alert. */
+  allow: string[];
+  daemon: boolean;
+  schedule?: string;
+}
+
+export async function runUpdateCommand(options: UpdateCommandOptions, io: ScanIO): Promise<number> {
+  const log: UpdateLog = options.daemon ? new TimestampedLog(io.stderr) : new Diagnostics(io.stderr);
+  let config: UpdateConfig;
+  try {
+    config = await loadFeedsConfig(options.config, io.env);
+    for (const file of options.allow) config.allowlist.push(...(await readAllowFile(file)));
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    log.error(error.message);
+    return 2;
+  }
+  const output = options.output ?? resolveBlocklistPath(undefined, io.env);
+  const stateDirectory = options.stateDir ?? defaultStateDirectory(io.env);
+  const runOnce = async (signal?: AbortSignal) => {
+    const report = await runUpdate({ config, output, stateDirectory, log, ...(signal !== undefined ? { signal } : {}) });
+    io.stdout.write(formatFeedTable(report.outcomes));
+    return report;
+  };
+
+  if (!options.daemon) return (await runOnce()).status;
+
+  let daemon: UpdateDaemon;
+  try {
+    daemon = new UpdateDaemon({ schedule: options.schedule ?? DEFAULT_SCHEDULE, runUpdate: runOnce, listAge: () => listAge(output), log });
+  } catch (error) {
+    if (!(error instanceof ScheduleError)) throw error;
+    log.error(error.message);
+    return 2;
+  }
+  await daemon.start();
+  await waitForStopSignal(io);
+  await daemon.stop();
+  return 0;
+}
+
+/** Reads an allowlist file: one address, CIDR block or range per line, as `compile` reads lists. */
+async function readAllowFile(file: string): Promise<Array<{ first: number; last: number }>> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(file);
+  } catch (error) {
+    throw new ConfigError(`--allow ${file}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+  let parsed;
+  try {
+    parsed = parseTextList(decodeListText(bytes));
+  } catch (error) {
+    if (error instanceof ListFormatError) throw new ConfigError(`--allow ${file}: ${error.message}`);
+    throw error;
+  }
+  const first = parsed.rejected[0];
+  if (first !== undefined) throw new ConfigError(`--allow ${file}:${first.line}: ${first.reason}: ${JSON.stringify(first.text)}; fix the line`);
+  return parsed.entries;
+}
+
+/** Returns the list's age from its build time, or undefined when it is missing or invalid. */
+async function listAge(path: string): Promise<number | undefined> {
+  try {
+    return Date.now() - decodeBlocklist(await readFile(path), path).createdAt;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Resolves on SIGTERM or SIGINT when the real command line installed handlers, else never. */
+function waitForStopSignal(io: ScanIO): Promise<void> {
+  return new Promise((resolve) => {
+    if (io.handleSignals !== true) return;
+    const stop = (): void => {
+      process.off("SIGTERM", stop);
+      process.off("SIGINT", stop);
+      resolve();
+    };
+    process.on("SIGTERM", stop);
+    process.on("SIGINT", stop);
+  });
+}

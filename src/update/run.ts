@@ -1,0 +1,116 @@
+// One update run: every enabled feed is updated (a bounded number at a time),
+// the usable ones are merged into the binary list minus the allowlist, the
+// merged list is checked as a whole, and the file is replaced atomically.
+
+import { addressCount, buildBlocklist } from "../blocklist/build.js";
+import { encodeBlocklist } from "../blocklist/format.js";
+import { mergeRanges, subtractRanges } from "../feeds/allowlist.js";
+import type { UpdateConfig } from "../feeds/config.js";
+import { checkMergedRanges } from "../feeds/policy.js";
+import { updateFeed, type FeedOutcome } from "./feed-update.js";
+import { createDispatcher } from "./http.js";
+import { previousListPath, replaceListKeepingPrevious } from "./list-file.js";
+import type { UpdateLog } from "./log.js";
+import { StateStore } from "./state.js";
+
+export interface UpdateRunOptions {
+  config: UpdateConfig;
+  /** The list file to replace. */
+  output: string;
+  stateDirectory: string;
+  log: UpdateLog;
+  /** Aborts downloads; an aborted run writes nothing. */
+  signal?: AbortSignal;
+  now?: () => number;
+}
+
+/**
+ * Exit status of a run. 0: the list was written from every enabled feed, fresh
+ * or from a last good copy. 1: the list was written, but some feeds had no
+ * usable data and are missing from it. 2: nothing was written.
+ */
+export type UpdateStatus = 0 | 1 | 2;
+
+export interface UpdateReport {
+  outcomes: FeedOutcome[];
+  status: UpdateStatus;
+  written: boolean;
+  ranges?: number;
+}
+
+/** Runs `work` over `items` with at most `limit` running at once, keeping the input order in the result. */
+async function mapConcurrently<T, R>(items: ReadonlyArray<T>, limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await work(items[index]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+export async function runUpdate(options: UpdateRunOptions): Promise<UpdateReport> {
+  const { config, log } = options;
+  const now = options.now ?? Date.now;
+  const enabled = config.feeds.filter((feed) => feed.enabled);
+  if (enabled.length === 0) {
+    log.error(`no feed is enabled in ${config.files.join(" + ")}; enable one with "enabled": true`);
+    return { outcomes: [], status: 2, written: false };
+  }
+
+  const dispatcher = createDispatcher(config.fetch);
+  const context = { config, state: new StateStore(options.stateDirectory), dispatcher, log, now, ...(options.signal !== undefined ? { signal: options.signal } : {}) };
+  let outcomes: FeedOutcome[];
+  try {
+    outcomes = await mapConcurrently(config.feeds, config.fetch.concurrency, (feed) => updateFeed(feed, context));
+  } finally {
+    await dispatcher.close();
+  }
+  if (options.signal?.aborted === true) {
+    log.warning(`update cancelled; ${options.output} left unchanged`);
+    return { outcomes, status: 2, written: false };
+  }
+
+  const usable = outcomes.filter((outcome) => outcome.entries !== undefined);
+  const missing = outcomes.filter((outcome) => outcome.status === "failed");
+  if (usable.length === 0) {
+    log.error(`no feed gave usable data; ${options.output} left unchanged`);
+    return { outcomes, status: 2, written: false };
+  }
+
+  const allow = mergeRanges(config.allowlist);
+  let allowed = 0;
+  const sources = usable.map((outcome) => {
+    const { entries, changed } = subtractRanges(outcome.entries!, allow);
+    allowed += changed;
+    return { name: outcome.name, entries };
+  });
+  if (allowed > 0) log.info(`allowlist: ${allowed} entries lost addresses that must never alert`);
+
+  const list = buildBlocklist(sources, now());
+  const problems = checkMergedRanges(list.starts, list.ends, config.policy);
+  if (problems.length > 0) {
+    for (const problem of problems.slice(0, 5)) log.error(`the merged list is unsafe: ${problem}`);
+    log.error(`${options.output} left unchanged; find the feeds that list these ranges, disable them or tighten their options`);
+    return { outcomes, status: 2, written: false };
+  }
+
+  let kept: boolean;
+  try {
+    kept = await replaceListKeepingPrevious(options.output, encodeBlocklist(list));
+  } catch (error) {
+    log.error(`cannot write ${options.output}: ${(error as Error).message}`);
+    return { outcomes, status: 2, written: false };
+  }
+  const stale = outcomes.filter((outcome) => outcome.status === "stale").length;
+  log.info(
+    `wrote ${options.output}: ${list.starts.length} ranges (${addressCount(list)} addresses) from ${usable.length} feeds` +
+      (stale > 0 ? `, ${stale} of them from a last good copy` : "") +
+      (kept ? `; the previous list is at ${previousListPath(options.output)}` : ""),
+  );
+  if (missing.length > 0) log.warning(`${missing.length} feeds are missing from the list: ${missing.map((outcome) => outcome.name).join(", ")}`);
+  return { outcomes, status: missing.length > 0 ? 1 : 0, written: true, ranges: list.starts.length };
+}

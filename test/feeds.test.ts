@@ -1,0 +1,161 @@
+// Feed config loading, the safety policy, the allowlist and the body checks,
+// tested directly.
+
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { describe, it } from "node:test";
+import { decodeFeedBody, looksLikeHtml } from "../src/feeds/body.js";
+import { mergeRanges, subtractRanges } from "../src/feeds/allowlist.js";
+import { BUNDLED_CONFIG_PATH, ConfigError, mergeConfig } from "../src/feeds/config.js";
+import { FeedError } from "../src/feeds/errors.js";
+import { splitCsvRow } from "../src/feeds/parse-csv.js";
+import { applyPolicy, checkMergedRanges, createPolicy } from "../src/feeds/policy.js";
+import { formatRange, parseEntry } from "../src/lists/ipv4.js";
+
+const bundled = JSON.parse(readFileSync(BUNDLED_CONFIG_PATH, "utf8")) as Record<string, unknown>;
+
+function entry(text: string, line = 1): { first: number; last: number; line: number } {
+  const parsed = parseEntry(text);
+  if (parsed.kind !== "range") throw new Error(`bad test entry ${text}`);
+  return { first: parsed.first, last: parsed.last, line };
+}
+
+describe("feeds config", () => {
+  it("loads the bundled default", () => {
+    const config = mergeConfig(bundled, undefined, "user.json", []);
+    assert.deepEqual(
+      config.feeds.map((feed) => [feed.name, feed.enabled]),
+      [
+        ["feodo", true],
+        ["spamhaus-drop", true],
+        ["dshield", true],
+        ["et-compromised", true],
+        ["cins-army", true],
+        ["blocklist-de", true],
+        ["tor-exit", false],
+      ],
+    );
+    for (const feed of config.feeds) assert.match(feed.url, /^https:\/\//, feed.name);
+    assert.equal(config.maxAgeDays, 7);
+    assert.equal(config.policy.minPrefixLength, 8);
+  });
+
+  it("overrides feeds by name and adds new ones", () => {
+    const config = mergeConfig(
+      bundled,
+      { feeds: [{ name: "tor-exit", enabled: true }, { name: "ipsum", url: "https://example.net/ipsum.txt", format: "scored", options: { scoreColumn: 1, minScore: 3 } }], fetch: { concurrency: 2 } },
+      "user.json",
+      [],
+    );
+    assert.equal(config.feeds.find((feed) => feed.name === "tor-exit")?.enabled, true);
+    assert.equal(config.feeds.find((feed) => feed.name === "tor-exit")?.url, "https://check.torproject.org/torbulkexitlist");
+    assert.deepEqual(config.feeds.at(-1)?.options, { scoreColumn: 1, minScore: 3 });
+    assert.equal(config.fetch.concurrency, 2);
+    assert.equal(config.fetch.retries, 2);
+  });
+
+  it("keeps a feed's options unless its format changes", () => {
+    const same = mergeConfig(bundled, { feeds: [{ name: "feodo", options: { maxRejectedRatio: 0.1 } }] }, "user.json", []);
+    assert.deepEqual(same.feeds[0]?.options, { trailer: "^# END \\(?(\\d+)\\)? entries$", maxRejectedRatio: 0.1 });
+    const changed = mergeConfig(bundled, { feeds: [{ name: "feodo", format: "csv", options: { column: "dst_ip" } }] }, "user.json", []);
+    assert.deepEqual(changed.feeds[0]?.options, { column: "dst_ip" });
+  });
+
+  it("drops the bundled feeds on request", () => {
+    const config = mergeConfig(bundled, { includeDefaultFeeds: false, feeds: [{ name: "mine", url: "http://127.0.0.1:8080/list.txt", format: "plain" }] }, "user.json", []);
+    assert.deepEqual(config.feeds.map((feed) => feed.name), ["mine"]);
+  });
+
+  it("rejects invalid fields with their path", () => {
+    const cases: Array<[Record<string, unknown>, RegExp]> = [
+      [{ feed: [] }, /^feeds config user\.json: feed: unknown field; expected one of includeDefaultFeeds, /],
+      [{ feeds: [{ name: "feodo", format: "xml" }] }, /feeds\[0\] \(feodo\)\.format: expected one of plain, ipport, .*, got "xml"/],
+      [{ feeds: [{ name: "feodo", options: { column: "x" } }] }, /feeds\[0\] \(feodo\)\.options\.column: not an option of the plain format; it takes allowEmpty, maxRejectedRatio, comment, trailer/],
+      [{ feeds: [{ name: "feodo", options: { trailer: "(" } }] }, /options\.trailer: invalid regular expression/],
+      [{ feeds: [{ name: "x y", url: "https://example.net/", format: "plain" }] }, /\.name: "x y" is invalid; use 1-64 letters/],
+      [{ feeds: [{ name: "n", url: "https://example.net/", format: "csv", options: { minScore: 3 } }] }, /minScore: needs "scoreColumn"/],
+      [{ fetch: { retries: -1 } }, /fetch\.retries: expected an integer from 0 to 10, got -1/],
+      [{ policy: { reservedRanges: ["10.0.0.0/33"] } }, /"10\.0\.0\.0\/33" is not an IPv4 address, CIDR block or range/],
+      [{ allowlist: "192.0.2.1" }, /allowlist: expected a list of addresses/],
+    ];
+    for (const [user, message] of cases) {
+      assert.throws(() => mergeConfig(bundled, user, "user.json", []), (error: unknown) => error instanceof ConfigError && message.test(error.message), JSON.stringify(user));
+    }
+  });
+});
+
+describe("safety policy", () => {
+  const policy = createPolicy();
+
+  it("rejects catch-all and private entries", () => {
+    const entries = ["0.0.0.0/0", "10.0.0.0/8", "192.168.0.0/16", "203.0.113.7"].map((text, index) => entry(text, index + 1));
+    const { accepted, rejected } = applyPolicy(entries, policy);
+    assert.deepEqual(accepted.map((item) => formatRange(item.first, item.last)), ["203.0.113.7/32"]);
+    assert.deepEqual(rejected.map((item) => [item.line, item.reason]), [
+      [1, "all-addresses"],
+      [2, "reserved"],
+      [3, "reserved"],
+    ]);
+    assert.equal(rejected[2]?.message, "192.168.0.0/16 overlaps 192.168.0.0/16, private network (RFC 1918)");
+  });
+
+  it("accepts documentation ranges", () => {
+    const { accepted } = applyPolicy(["192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24"].map((text) => entry(text)), policy);
+    assert.equal(accepted.length, 3);
+  });
+
+  it("rejects entries spanning several /8 blocks", () => {
+    const { rejected } = applyPolicy([entry("11.255.255.0-12.0.0.255"), entry("8.0.0.0/7"), entry("100.0.0.0/9")], policy);
+    assert.deepEqual(rejected.map((item) => item.reason), ["too-broad", "too-broad", "reserved"]);
+  });
+
+  it("takes a configured minimum prefix", () => {
+    const strict = createPolicy({ minPrefixLength: 16 });
+    assert.equal(applyPolicy([entry("11.0.0.0/15")], strict).rejected[0]?.reason, "too-broad");
+    assert.equal(applyPolicy([entry("11.0.0.0/16")], strict).rejected.length, 0);
+  });
+
+  it("checks merged ranges as a whole", () => {
+    const starts = Uint32Array.from([entry("12.0.0.0/8").first, entry("13.0.0.0/8").first]);
+    const ends = Uint32Array.from([entry("12.0.0.0/8").last, entry("13.0.0.0/8").last]);
+    assert.deepEqual(checkMergedRanges(starts, ends, policy), ["merged ranges 12.0.0.0-13.255.255.255 cover 12.0.0.0/7, a block shorter than /8"]);
+    const apart = Uint32Array.from([entry("11.0.0.0/8").first, entry("12.0.0.0/8").first]);
+    assert.deepEqual(checkMergedRanges(apart, Uint32Array.from([entry("11.0.0.0/8").last, entry("12.0.0.0/8").last]), policy), []);
+  });
+});
+
+describe("allowlist", () => {
+  it("cuts allowed ranges out of entries", () => {
+    const allow = mergeRanges([entry("192.0.2.64/26"), entry("192.0.2.128/26"), entry("198.51.100.7")]);
+    assert.deepEqual(allow.map((range) => formatRange(range.first, range.last)), ["192.0.2.64-192.0.2.191", "198.51.100.7/32"]);
+    const { entries, changed } = subtractRanges([entry("192.0.2.0/24"), entry("198.51.100.7"), entry("203.0.113.1")], allow);
+    assert.deepEqual(entries.map((item) => formatRange(item.first, item.last)), ["192.0.2.0/26", "192.0.2.192/26", "203.0.113.1/32"]);
+    assert.equal(changed, 2);
+  });
+});
+
+describe("feed body checks", () => {
+  it("detects HTML after blanks, a BOM and in any case", () => {
+    for (const text of ["<!DOCTYPE html><html>", "\n\n  <!doctype HTML>", "\ufeff<html lang=en>", "\t<HTML>"]) assert.equal(looksLikeHtml(Buffer.from(text)), true, text);
+    for (const text of ["192.0.2.1\n", "# <html> in a comment\n", "<p>not a page</p>"]) assert.equal(looksLikeHtml(Buffer.from(text)), false, text);
+  });
+
+  it("rejects a cut-off zip archive", () => {
+    const zip = readFileSync(new URL("../../test/fixtures/feeds/threatfox-full.csv.zip", import.meta.url));
+    assert.throws(() => decodeFeedBody(zip.subarray(0, zip.length - 30)), (error: unknown) => error instanceof FeedError && /zip archive without its end record/.test(error.message));
+  });
+
+  it("limits the size after decompression", () => {
+    const gz = readFileSync(new URL("../../test/fixtures/feeds/spamhaus-drop.txt.gz", import.meta.url));
+    assert.throws(() => decodeFeedBody(gz, 100), (error: unknown) => error instanceof FeedError && error.code === "ERR_FEED_TOO_LARGE");
+  });
+});
+
+describe("CSV rows", () => {
+  it("splits quoted and plain fields", () => {
+    assert.deepEqual(splitCsvRow('"a", "b,c", "d""e",f , '), ["a", "b,c", 'd"e', "f", ""]);
+    assert.deepEqual(splitCsvRow("2020-10-29,192.0.2.40,80,,Heodo"), ["2020-10-29", "192.0.2.40", "80", "", "Heodo"]);
+    assert.equal(splitCsvRow('"unterminated'), undefined);
+    assert.equal(splitCsvRow('"a"b'), undefined);
+  });
+});
