@@ -8,7 +8,8 @@ import { loadBlocklist, resolveBlocklistPath, type Environment } from "../blockl
 import { Counter, NOTICE_UNSUPPORTED_LINKTYPE } from "../core/abi.js";
 import { CaptureError } from "../core/capture-error.js";
 import { Scanner } from "../core/scanner.js";
-import { AlertFormatter, ListLabels, type AlertContext, type AlertFormat } from "../output/alerts.js";
+import { AlertFormatter, ListLabels, type AlertFormat } from "../output/alerts.js";
+import { ByteBuilder } from "../output/byte-builder.js";
 import { describeLinkType } from "../output/linktypes.js";
 import { formatBytes, formatCount, summaryLines } from "../output/summary.js";
 import { LineWriter } from "../output/writer.js";
@@ -64,8 +65,7 @@ class ScanSession {
   readonly #scanner: Scanner;
   readonly #formatter: AlertFormatter;
   readonly #writer: LineWriter;
-  readonly #lines: string[] = [];
-  #context: AlertContext = {};
+  readonly #output = new ByteBuilder();
   #printed = 0;
   #inputBytes = 0;
   #inputName = "";
@@ -84,7 +84,7 @@ class ScanSession {
       { dedupSeconds: options.dedupSeconds },
       {
         hits: (batch) => {
-          this.#printed += this.#formatter.formatBatch(batch, this.#context, this.#lines);
+          this.#printed += this.#formatter.formatBatch(batch, this.#output);
         },
         notice: (kind, value) => this.#notice(kind, value),
       },
@@ -121,10 +121,10 @@ class ScanSession {
     this.#inputName = isStdin ? "stdin" : input;
     this.#inputSize = undefined;
     this.#inputRead = 0;
-    this.#context = {
+    this.#formatter.setContext({
       ...(isStdin ? {} : { filename: input }),
       ...(several ? { prefix: `${this.#inputName}: ` } : {}),
-    };
+    });
     if (isStdin && this.#io.stdin.isTTY === true) {
       this.#diagnostics.error("stdin is a terminal; pipe a capture in (tcpdump -w - ... | repfilter) or name a file");
       return;
@@ -188,9 +188,10 @@ class ScanSession {
   }
 
   async #flush(): Promise<void> {
-    if (this.#lines.length === 0) return;
+    if (this.#output.length === 0) return;
     if (this.#io.stdout.isTTY === true) this.#diagnostics.clearStatus();
-    await this.#writer.write(this.#lines);
+    const released = await this.#writer.write(this.#output.take());
+    if (released) this.#output.release();
   }
 
   #stopped(): boolean {

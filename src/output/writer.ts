@@ -27,13 +27,17 @@ export class LineWriter {
     return this.#failure;
   }
 
-  /** Writes the lines, each followed by a newline, and waits while the stream is full. */
-  async write(lines: string[]): Promise<void> {
-    if (lines.length === 0 || this.#closed) return;
-    const text = lines.join("\n") + "\n";
-    lines.length = 0;
-    if (this.#stream.write(text)) return;
-    await this.#drained();
+  /**
+   * Writes complete lines and waits while the stream is full. Returns true when the
+   * stream no longer holds `bytes` (it wrote them synchronously), so the caller may
+   * reuse the memory.
+   */
+  async write(bytes: Uint8Array): Promise<boolean> {
+    if (bytes.length === 0 || this.#closed) return true;
+    const accepted = this.#stream.write(bytes);
+    const copied = this.#stream.writableLength === 0;
+    if (!accepted) await this.#drained();
+    return copied;
   }
 
   /** Resolves on the first of drain, close or error. */
