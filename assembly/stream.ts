@@ -25,8 +25,8 @@ import {
   recordNumber,
 } from "./pcap";
 
-/** Room for a 4 MiB read plus the longest unfinished record carried over. */
-export const INPUT_CAPACITY: u32 = (4 << 20) + MAX_CAPLEN + 64;
+/** Room for a 1 MiB read plus the longest unfinished record carried over. */
+export const INPUT_CAPACITY: u32 = (1 << 20) + MAX_CAPLEN + 64;
 
 export const STATE_MAGIC: i32 = 0;
 export const STATE_CLASSIC: i32 = 1;

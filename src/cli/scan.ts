@@ -2,6 +2,7 @@
 // and finish with a summary on stderr.
 
 import type { Writable } from "node:stream";
+import { isatty } from "node:tty";
 import type { Blocklist } from "../blocklist/build.js";
 import { BlocklistError } from "../blocklist/format.js";
 import { loadBlocklist, resolveBlocklistPath, type Environment } from "../blocklist/load.js";
@@ -14,10 +15,13 @@ import { describeLinkType } from "../output/linktypes.js";
 import { formatBytes, formatCount, summaryLines } from "../output/summary.js";
 import { LineWriter } from "../output/writer.js";
 import { Diagnostics } from "./diagnostics.js";
-import { readFileInput, readStdinInput, type Readable } from "./inputs.js";
+import { readFileInput, readStdinInput, type Readable, type StdinSource } from "./inputs.js";
 
 export interface ScanIO {
+  /** The stdin stream; the real command passes a getter so it is created only when used. */
   stdin: Readable;
+  /** A descriptor for stdin that may be read directly (0 in the real command). */
+  stdinFd?: number;
   stdout: Writable & { isTTY?: boolean };
   stderr: Writable & { isTTY?: boolean };
   env: Environment;
@@ -72,6 +76,10 @@ class ScanSession {
   #inputSize: number | undefined;
   #inputRead = 0;
   #stopRequested = false;
+  #resolveStopping: () => void = () => {};
+  readonly #stopping = new Promise<void>((resolve) => {
+    this.#resolveStopping = resolve;
+  });
   #started = 0;
 
   constructor(list: Blocklist, options: ScanOptions, io: ScanIO, diagnostics: Diagnostics) {
@@ -125,25 +133,26 @@ class ScanSession {
       ...(isStdin ? {} : { filename: input }),
       ...(several ? { prefix: `${this.#inputName}: ` } : {}),
     });
-    if (isStdin && this.#io.stdin.isTTY === true) {
+    if (isStdin && this.#stdinIsTerminal()) {
       this.#diagnostics.error("stdin is a terminal; pipe a capture in (tcpdump -w - ... | repfilter) or name a file");
       return;
     }
     const before = this.#scanner.counters();
     this.#scanner.beginInput();
     const hooks = {
-      afterChunk: async (bytesRead: number) => {
+      afterChunk: (bytesRead: number) => {
         this.#inputBytes += bytesRead;
         this.#inputRead += bytesRead;
-        await this.#flush();
+        return this.#flush();
       },
       stopped: () => this.#stopped(),
+      stopping: this.#stopping,
       setSize: (bytes: number | undefined) => {
         this.#inputSize = bytes;
       },
     };
     try {
-      if (isStdin) await readStdinInput(this.#io.stdin, this.#scanner, hooks);
+      if (isStdin) await readStdinInput(this.#stdinSource(), this.#scanner, hooks);
       else await readFileInput(input, this.#scanner, hooks);
       if (this.#stopped()) return;
       const end = this.#scanner.end();
@@ -187,11 +196,30 @@ class ScanSession {
     }
   }
 
-  async #flush(): Promise<void> {
-    if (this.#output.length === 0) return;
+  /** Writes the pending alert lines; returns a promise when stdout must drain first. */
+  #flush(): Promise<void> | undefined {
+    if (this.#output.length === 0) return undefined;
     if (this.#io.stdout.isTTY === true) this.#diagnostics.clearStatus();
-    const released = await this.#writer.write(this.#output.take());
-    if (released) this.#output.release();
+    const waiting = this.#writer.write(this.#output.take());
+    if (this.#writer.released) this.#output.release();
+    return waiting;
+  }
+
+  #stdinStream: Readable | undefined;
+
+  #stdinSource(): StdinSource {
+    return {
+      ...(this.#io.stdinFd !== undefined ? { fd: this.#io.stdinFd } : {}),
+      stream: () => {
+        this.#stdinStream ??= this.#io.stdin;
+        return this.#stdinStream;
+      },
+    };
+  }
+
+  #stdinIsTerminal(): boolean {
+    if (this.#io.stdinFd !== undefined) return isatty(this.#io.stdinFd);
+    return this.#io.stdin.isTTY === true;
   }
 
   #stopped(): boolean {
@@ -227,10 +255,9 @@ class ScanSession {
     const stop = (signal: NodeJS.Signals): void => {
       if (this.#stopRequested) process.exit(signal === "SIGINT" ? 130 : 143);
       this.#stopRequested = true;
+      this.#resolveStopping();
       // A stream blocked on a live pipe would wait for the next packet; end it now.
-      if (this.#inputName === "stdin" && typeof (this.#io.stdin as { destroy?: () => void }).destroy === "function") {
-        (this.#io.stdin as unknown as { destroy: () => void }).destroy();
-      }
+      this.#stdinStream?.destroy?.();
     };
     process.on("SIGINT", stop);
     process.on("SIGTERM", stop);

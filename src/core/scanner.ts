@@ -69,6 +69,12 @@ export class Scanner {
     return this.#core.probe(address >>> 0);
   }
 
+  /** Returns what the plain binary search over the whole table finds, for tests. */
+  probeBinary(address: number): number {
+    this.#applyPendingRanges();
+    return this.#core.probeBinary(address >>> 0);
+  }
+
   /** Starts a new input: framing state resets, counters and dedup memory carry over. */
   beginInput(): void {
     this.#core.beginInput();
@@ -127,9 +133,11 @@ export class Scanner {
     this.#pendingRanges = undefined;
     const count = ranges.starts.length;
     const pointer = this.#core.allocateRanges(count);
-    const words = new Uint32Array(this.#core.memory.buffer, pointer, count * 2);
-    words.set(ranges.starts, 0);
-    words.set(ranges.ends, count);
+    const pairs = new Uint32Array(this.#core.memory.buffer, pointer, count * 2);
+    for (let i = 0; i < count; i++) {
+      pairs[2 * i] = ranges.starts[i]!;
+      pairs[2 * i + 1] = ranges.ends[i]!;
+    }
     this.#core.commitRanges();
   }
 

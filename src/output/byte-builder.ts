@@ -16,7 +16,7 @@ export class ByteBuilder {
   bytes: Uint8Array;
   length = 0;
 
-  constructor(capacity = 1 << 20) {
+  constructor(capacity = 1 << 18) {
     this.bytes = new Uint8Array(capacity);
   }
 

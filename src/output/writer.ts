@@ -28,16 +28,19 @@ export class LineWriter {
   }
 
   /**
-   * Writes complete lines and waits while the stream is full. Returns true when the
-   * stream no longer holds `bytes` (it wrote them synchronously), so the caller may
-   * reuse the memory.
+   * True when the stream no longer holds the bytes of the last `write`: it wrote
+   * them synchronously, as Node does for files and for pipes on Linux, so the
+   * caller may reuse that memory.
    */
-  async write(bytes: Uint8Array): Promise<boolean> {
-    if (bytes.length === 0 || this.#closed) return true;
+  released = false;
+
+  /** Writes complete lines. Returns a promise to wait on when the stream is full. */
+  write(bytes: Uint8Array): Promise<void> | undefined {
+    this.released = true;
+    if (bytes.length === 0 || this.#closed) return undefined;
     const accepted = this.#stream.write(bytes);
-    const copied = this.#stream.writableLength === 0;
-    if (!accepted) await this.#drained();
-    return copied;
+    this.released = this.#stream.writableLength === 0;
+    return accepted ? undefined : this.#drained();
   }
 
   /** Resolves on the first of drain, close or error. */
