@@ -7,7 +7,8 @@ export { countersPointer, resetCounters } from "./counters";
 export { resetDedup, setDedupWindow } from "./dedup";
 export { hitCount, hitsPointer } from "./hits";
 export { setReturnSuppressed } from "./inspect";
-export { allocateRanges, commitRanges, currentRangeCount, probe } from "./lookup";
+export { allocateRanges, commitRanges, currentRangeCount, probe, probeBinary } from "./lookup";
+export { lookupLoop, scratch } from "./bench";
 export {
   beginInput,
   errorCode,

@@ -38,11 +38,11 @@ import {
 } from "./pcap";
 
 /**
- * Room for a 4 MiB read plus the longest unfinished record or buffered block
+ * Room for a 1 MiB read plus the longest unfinished record or buffered block
  * carried over (a classic record is at most 24 + MAX_CAPLEN bytes, less than
  * MAX_BUFFERED_BLOCK_LENGTH).
  */
-export const INPUT_CAPACITY: u32 = (4 << 20) + MAX_BUFFERED_BLOCK_LENGTH + 64;
+export const INPUT_CAPACITY: u32 = (1 << 20) + MAX_BUFFERED_BLOCK_LENGTH + 64;
 
 export const STATE_MAGIC: i32 = 0;
 export const STATE_CLASSIC: i32 = 1;

@@ -38,18 +38,22 @@ export function random(seed: number): () => number {
   };
 }
 
-/** Returns `count` disjoint ranges (sizes /20 to /32) spread over public-looking space. */
+/** Returns `count` disjoint, non-touching ranges (sizes /20 to /32) spread over unicast space. */
 export function generateRanges(count: number, seed: number): Array<[number, number]> {
   const next = random(seed ^ 0x5eed);
   const ranges: Array<[number, number]> = [];
-  // Each range gets its own slot of the address space, so ranges never overlap.
+  // Each range gets its own slot of the address space and leaves room at the end of
+  // it, so ranges never overlap or touch and the list keeps `count` ranges.
   const slot = Math.floor(0xdf000000 / count);
+  const largestPrefix = Math.max(20, 32 - Math.floor(Math.log2(slot / 2)));
   for (let i = 0; i < count; i++) {
-    const prefix = 20 + Math.floor(next() * 13);
+    const prefix = Math.min(32, largestPrefix + Math.floor(next() * (33 - largestPrefix)));
     const size = 2 ** (32 - prefix);
-    const room = Math.max(1, Math.floor((slot - size) / size));
-    const first = 0x01000000 + i * slot - (i * slot) % size + Math.floor(next() * room) * size;
-    ranges.push([first, Math.min(first + size - 1, 0x01000000 + (i + 1) * slot - 1)]);
+    const slotStart = 0x01000000 + i * slot;
+    const firstAligned = Math.ceil(slotStart / size) * size;
+    const choices = Math.max(1, Math.floor((slotStart + slot - 1 - firstAligned) / size));
+    const first = firstAligned + Math.floor(next() * choices) * size;
+    ranges.push([first, first + size - 1]);
   }
   return ranges;
 }

@@ -4,10 +4,17 @@
 import { main } from "../dist/src/cli/main.js";
 
 const status = await main(process.argv.slice(2), {
-  stdin: process.stdin,
+  // A getter, so that the stdin stream is created only if it is used: creating it
+  // makes a pipe non-blocking, and the scan reads descriptor 0 directly.
+  get stdin() {
+    return process.stdin;
+  },
+  stdinFd: 0,
   stdout: process.stdout,
   stderr: process.stderr,
   env: process.env,
   handleSignals: true,
 });
-process.exitCode = status;
+// Exit once stdout has taken everything: a read abandoned after a signal would
+// otherwise keep the process waiting for its pipe.
+process.stdout.write("", () => process.exit(status));

@@ -78,6 +78,28 @@ describe("range lookup", () => {
         const address = probe % 4 === 0 ? starts[Math.floor(next() * count)]! : Math.floor(next() * 2 ** 32);
         const expected = starts.findIndex((start, index) => start <= address && address <= ends[index]!);
         assert.equal(scanner.probe(address), expected, `round ${round}, address ${address}`);
+        assert.equal(scanner.probeBinary(address), expected, `round ${round}, address ${address}, binary search`);
+      }
+    }
+  });
+
+  it("agrees with the plain search around bucket edges", () => {
+    // Ranges that start, end or span /16 boundaries, and many ranges inside one /16.
+    const starts: number[] = [];
+    const ends: number[] = [];
+    for (let prefix = 0; prefix < 40; prefix++) {
+      const base = (prefix * 3) * 65536;
+      starts.push(base - (prefix % 2 === 0 ? 0 : 5) + 65536, base + 65536 + 10);
+      ends.push(base + 65536 + 3, base + 3 * 65536 - 1 - prefix);
+    }
+    for (let i = 0; i < 500; i++) {
+      starts.push(0x0a000000 + i * 4);
+      ends.push(0x0a000000 + i * 4 + 1);
+    }
+    const scanner = scannerWith(starts, ends);
+    for (const [index, start] of starts.entries()) {
+      for (const address of [start - 1, start, start + 1, ends[index]! - 1, ends[index]!, ends[index]! + 1]) {
+        assert.equal(scanner.probe(address), scanner.probeBinary(address), `address ${address}`);
       }
     }
   });

@@ -117,6 +117,8 @@ function align4(length: number): number {
 /**
  * Parses and validates a blocklist file completely: header, checksum, directory,
  * every section, and the order of the ranges. `name` is used in error messages.
+ * The returned range arrays may be views into `file`, so the caller must not
+ * modify `file` afterwards.
  */
 export function decodeBlocklist(file: Uint8Array, name: string): Blocklist {
   const fail = (code: string, problem: string): never => {
@@ -236,14 +238,9 @@ function decodeRanges(body: Uint8Array, setCount: number, fail: Fail): Pick<Bloc
   if (body.length < 4) fail("ERR_BLOCKLIST_SECTION", "IPv4 ranges section is shorter than its count");
   const count = view.getUint32(0, true);
   if (4 + count * 12 > body.length) fail("ERR_BLOCKLIST_SECTION", `IPv4 ranges section is too short for ${count} ranges`);
-  const starts = new Uint32Array(count);
-  const ends = new Uint32Array(count);
-  const setIds = new Uint32Array(count);
-  for (let i = 0; i < count; i++) {
-    starts[i] = view.getUint32(4 + i * 4, true);
-    ends[i] = view.getUint32(4 + (count + i) * 4, true);
-    setIds[i] = view.getUint32(4 + (2 * count + i) * 4, true);
-  }
+  const starts = readWords(body, 4, count);
+  const ends = readWords(body, 4 + count * 4, count);
+  const setIds = readWords(body, 4 + count * 8, count);
   for (let i = 0; i < count; i++) {
     if (starts[i]! > ends[i]!) fail("ERR_BLOCKLIST_RANGE", `range ${i} starts after it ends`);
     if (setIds[i]! >= setCount) fail("ERR_BLOCKLIST_RANGE", `range ${i} names source set ${setIds[i]}, but there are ${setCount}`);
@@ -255,6 +252,22 @@ function decodeRanges(body: Uint8Array, setCount: number, fail: Fail): Pick<Bloc
     }
   }
   return { starts, ends, setIds };
+}
+
+const LITTLE_ENDIAN_HOST = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
+
+/**
+ * Returns `count` little-endian u32 values starting at byte `offset` of `bytes`: a
+ * view into `bytes` when the host is little-endian and the offset aligned (the
+ * usual case, which saves a copy of a large list), else a copy.
+ */
+function readWords(bytes: Uint8Array, offset: number, count: number): Uint32Array {
+  const start = bytes.byteOffset + offset;
+  if (LITTLE_ENDIAN_HOST && start % 4 === 0) return new Uint32Array(bytes.buffer, start, count);
+  const words = new Uint32Array(count);
+  const view = new DataView(bytes.buffer, start, count * 4);
+  for (let i = 0; i < count; i++) words[i] = view.getUint32(i * 4, true);
+  return words;
 }
 
 function checksum(file: Uint8Array): number {

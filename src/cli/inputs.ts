@@ -1,10 +1,14 @@
-// Reading one input into the scanner: a named file, or stdin (a file when
-// redirected, a pipe or socket otherwise). An input that starts with the gzip
-// magic is decompressed as it streams in, whatever its name.
+// Reading one input into the scanner. Regular files are read with fs.read straight
+// into the core's window. Pipes, FIFOs and sockets are read through a net.Socket
+// whose `onread` buffer is that same window: the event loop waits for data, so a
+// signal can stop a run on a quiet link, and no Buffer is allocated per chunk.
+// An input that starts with the gzip magic is decompressed as it streams in,
+// whatever its name.
 
 import { fstatSync, read } from "node:fs";
 import { open } from "node:fs/promises";
-import { Readable as ReadableStream } from "node:stream";
+import { Socket, type SocketConstructorOpts } from "node:net";
+import { PassThrough, Readable as ReadableStream } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
 import type { Scanner } from "../core/scanner.js";
@@ -12,16 +16,25 @@ import type { Scanner } from "../core/scanner.js";
 export interface InputHooks {
   /**
    * Called after each chunk is framed with the input bytes it consumed (for gzip
-   * input, the compressed bytes); resolves when its alerts are written.
+   * input, the compressed bytes); returns a promise when output must drain first.
    */
-  afterChunk(bytesRead: number): Promise<void>;
+  afterChunk(bytesRead: number): Promise<void> | undefined;
   /** True when the run should stop reading (a signal, or stdout closed). */
   stopped(): boolean;
+  /** Resolves when the run should stop, to end a read that waits on a quiet pipe. */
+  readonly stopping: Promise<void>;
   /** The input's size in bytes when known (regular files), for progress. */
   setSize(bytes: number | undefined): void;
 }
 
-export type Readable = NodeJS.ReadableStream & { isTTY?: boolean; fd?: number };
+export type Readable = NodeJS.ReadableStream & { isTTY?: boolean; fd?: number; destroy?(): void };
+
+export interface StdinSource {
+  /** A descriptor to read directly (0 in the real command); tests pass streams instead. */
+  fd?: number;
+  /** The stdin stream, used when there is no descriptor. */
+  stream(): Readable;
+}
 
 /** A gzip input that could not be decompressed: corrupt, or cut short. */
 export class GzipError extends Error {
@@ -33,17 +46,31 @@ export class GzipError extends Error {
 
 const GZIP_MAGIC_1 = 0x1f;
 const GZIP_MAGIC_2 = 0x8b;
-/** Bytes read at a time from a gzip file (the decompressed chunks are zlib's 16 KiB). */
+/** Bytes read at a time for gzip input and for the first read of a pipe. */
 const GZIP_READ_SIZE = 64 * 1024;
+
+/** `onread` is accepted by the constructor since Node 15.8, but @types/node 20 types it only for connect(). */
+type SocketOptionsWithOnread = SocketConstructorOpts & {
+  onread: { buffer: () => Uint8Array; callback: (bytesRead: number, buffer: Uint8Array) => boolean };
+};
 
 /** Reads into `target` from the current position; resolves with the byte count, 0 at the end. */
 type ReadFunction = (target: Uint8Array) => Promise<number>;
 
-/** Reads a named file straight into the core's window, or through gunzip. */
+/** Reads a named file, FIFO or device. */
 export async function readFileInput(path: string, scanner: Scanner, hooks: InputHooks): Promise<void> {
+  // Opening a FIFO waits for its writer; everything after the open can be stopped.
   const handle = await open(path, "r");
+  const stats = await handle.stat().catch(async (error: unknown) => {
+    await handle.close();
+    throw error;
+  });
+  if (!stats.isFile() && !stats.isCharacterDevice() && !stats.isBlockDevice()) {
+    // The socket takes over the descriptor and closes it when done.
+    await readStreamDescriptor(handle.fd, scanner, hooks);
+    return;
+  }
   try {
-    const stats = await handle.stat();
     hooks.setSize(stats.isFile() ? stats.size : undefined);
     await readDirect(async (target) => (await handle.read(target, 0, target.length, null)).bytesRead, scanner, hooks);
   } finally {
@@ -51,24 +78,21 @@ export async function readFileInput(path: string, scanner: Scanner, hooks: Input
   }
 }
 
-/** Reads stdin: a redirected file like a named one, anything else as a stream. */
-export async function readStdinInput(stdin: Readable, scanner: Scanner, hooks: InputHooks): Promise<void> {
+/** Reads stdin: a redirected file like a named one, a pipe or socket through the event loop. */
+export async function readStdinInput(stdin: StdinSource, scanner: Scanner, hooks: InputHooks): Promise<void> {
   const fd = stdin.fd;
-  if (fd !== undefined && isRegularFile(fd)) {
-    hooks.setSize(fstatSync(fd).size);
-    await readDirect((target) => readFd(fd, target), scanner, hooks);
+  if (fd === undefined) {
+    hooks.setSize(undefined);
+    await readStream(stdin.stream(), scanner, hooks);
     return;
   }
-  hooks.setSize(undefined);
-  await readStream(stdin, scanner, hooks);
-}
-
-function isRegularFile(fd: number): boolean {
-  try {
-    return fstatSync(fd).isFile();
-  } catch {
-    return false;
+  const stats = fstatSync(fd);
+  if (!stats.isFile()) {
+    await readStreamDescriptor(fd, scanner, hooks);
+    return;
   }
+  hooks.setSize(stats.size);
+  await readDirect((target) => readFd(fd, target), scanner, hooks);
 }
 
 function readFd(fd: number, target: Uint8Array): Promise<number> {
@@ -82,11 +106,11 @@ function isGzip(head: Uint8Array): boolean {
 }
 
 /**
- * Reads with `readInto`: the first two bytes to tell gzip apart, then, for plain
- * captures, straight into the core's window with no copy.
+ * Reads a file with `readInto`: the first two bytes to tell gzip apart, then, for
+ * plain captures, straight into the core's window with no copy.
  */
 async function readDirect(readInto: ReadFunction, scanner: Scanner, hooks: InputHooks): Promise<void> {
-  // A pipe opened by name may return one byte at a time, so read until two arrive.
+  // A device may return one byte at a time, so read until two arrive.
   const head = Buffer.alloc(2);
   let headLength = 0;
   while (headLength < head.length) {
@@ -119,6 +143,86 @@ async function* fileChunks(head: Uint8Array, readInto: ReadFunction): AsyncGener
     if (count === 0) return;
     yield chunk.subarray(0, count);
   }
+}
+
+/**
+ * Reads a pipe, FIFO or socket descriptor. The first read goes to a small buffer
+ * to tell gzip apart; after that a plain capture is read straight into the core's
+ * window, and a gzip one into a reused buffer that feeds gunzip.
+ */
+function readStreamDescriptor(fd: number, scanner: Scanner, hooks: InputHooks): Promise<void> {
+  hooks.setSize(undefined);
+  return new Promise<void>((resolve, reject) => {
+    let mode: "head" | "plain" | "gzip" = "head";
+    let failure: unknown;
+    let head = Buffer.alloc(0);
+    const scratch = Buffer.allocUnsafe(GZIP_READ_SIZE);
+    const compressed = new PassThrough();
+    let gzipDone: Promise<void> = Promise.resolve();
+
+    const fail = (error: unknown): false => {
+      failure ??= error;
+      socket.destroy();
+      return false;
+    };
+    // Holds further reads until `waiting` settles (alerts written, gunzip drained).
+    const hold = (waiting: Promise<unknown>): false => {
+      socket.pause();
+      void waiting.then(() => socket.resume());
+      return false;
+    };
+    const framePlain = (bytes: Uint8Array | number): boolean => {
+      try {
+        if (typeof bytes === "number") scanner.commit(bytes);
+        else scanner.write(bytes);
+      } catch (error) {
+        return fail(error);
+      }
+      const waiting = hooks.afterChunk(typeof bytes === "number" ? bytes : bytes.length);
+      if (hooks.stopped()) return fail(undefined);
+      return waiting === undefined ? true : hold(waiting);
+    };
+    const feedGzip = (bytes: Uint8Array): boolean => (compressed.write(bytes) ? true : hold(new Promise((drained) => compressed.once("drain", drained))));
+
+    const options: SocketOptionsWithOnread = {
+      fd,
+      readable: true,
+      writable: false,
+      onread: {
+        buffer: () => (mode === "plain" ? scanner.openWindow() : scratch),
+        callback: (bytesRead, buffer) => {
+          if (mode === "plain") return framePlain(bytesRead);
+          if (mode === "gzip") return feedGzip(Buffer.from(buffer.subarray(0, bytesRead)));
+          head = Buffer.concat([head, buffer.subarray(0, bytesRead)]);
+          if (head.length < 2) return true;
+          if (isGzip(head)) {
+            mode = "gzip";
+            gzipDone = scanGzip(compressed, scanner, hooks).catch((error: unknown) => {
+              fail(error);
+            });
+            return feedGzip(head);
+          }
+          mode = "plain";
+          return framePlain(head);
+        },
+      },
+    };
+    const socket = new Socket(options);
+    void hooks.stopping.then(() => socket.destroy());
+    socket.on("error", (error) => {
+      failure ??= error;
+    });
+    socket.on("end", () => {
+      // A lone first byte never reached the scanner; frame it so the core can report it.
+      if (mode === "head" && head.length > 0) framePlain(head);
+      compressed.end();
+      socket.destroy();
+    });
+    socket.on("close", () => {
+      compressed.end();
+      void gzipDone.then(() => (failure === undefined ? resolve() : reject(failure)));
+    });
+  });
 }
 
 /** Reads a stream chunk by chunk, through gunzip when its first two bytes are the gzip magic. */

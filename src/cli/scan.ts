@@ -2,22 +2,27 @@
 // and finish with a summary on stderr.
 
 import type { Writable } from "node:stream";
+import { isatty } from "node:tty";
 import type { Blocklist } from "../blocklist/build.js";
 import { BlocklistError } from "../blocklist/format.js";
 import { loadBlocklist, resolveBlocklistPath, type Environment } from "../blocklist/load.js";
 import { Counter, NOTICE_UNSUPPORTED_LINKTYPE } from "../core/abi.js";
 import { CaptureError } from "../core/capture-error.js";
 import { Scanner } from "../core/scanner.js";
-import { AlertFormatter, ListLabels, type AlertContext, type AlertFormat } from "../output/alerts.js";
+import { AlertFormatter, ListLabels, type AlertFormat } from "../output/alerts.js";
+import { ByteBuilder } from "../output/byte-builder.js";
 import { describeLinkType } from "../output/linktypes.js";
 import { formatBytes, formatCount, summaryLines } from "../output/summary.js";
 import { LineWriter } from "../output/writer.js";
 import { Diagnostics } from "./diagnostics.js";
-import { GzipError, readFileInput, readStdinInput, type Readable } from "./inputs.js";
+import { GzipError, readFileInput, readStdinInput, type Readable, type StdinSource } from "./inputs.js";
 import { ListReloader } from "./reload.js";
 
 export interface ScanIO {
+  /** The stdin stream; the real command passes a getter so it is created only when used. */
   stdin: Readable;
+  /** A descriptor for stdin that may be read directly (0 in the real command). */
+  stdinFd?: number;
   stdout: Writable & { isTTY?: boolean };
   stderr: Writable & { isTTY?: boolean };
   env: Environment;
@@ -71,14 +76,17 @@ class ScanSession {
   readonly #scanner: Scanner;
   readonly #formatter: AlertFormatter;
   readonly #writer: LineWriter;
-  readonly #lines: string[] = [];
-  #context: AlertContext = {};
+  readonly #output = new ByteBuilder();
   #printed = 0;
   #inputBytes = 0;
   #inputName = "";
   #inputSize: number | undefined;
   #inputRead = 0;
   #stopRequested = false;
+  #resolveStopping: () => void = () => {};
+  readonly #stopping = new Promise<void>((resolve) => {
+    this.#resolveStopping = resolve;
+  });
   #started = 0;
 
   constructor(list: Blocklist, options: ScanOptions, io: ScanIO, diagnostics: Diagnostics) {
@@ -91,7 +99,7 @@ class ScanSession {
       { dedupSeconds: options.dedupSeconds },
       {
         hits: (batch) => {
-          this.#printed += this.#formatter.formatBatch(batch, this.#context, this.#lines);
+          this.#printed += this.#formatter.formatBatch(batch, this.#output);
         },
         notice: (kind, value) => this.#notice(kind, value),
       },
@@ -139,29 +147,30 @@ class ScanSession {
     this.#inputName = isStdin ? "stdin" : input;
     this.#inputSize = undefined;
     this.#inputRead = 0;
-    this.#context = {
+    this.#formatter.setContext({
       ...(isStdin ? {} : { filename: input }),
       ...(several ? { prefix: `${this.#inputName}: ` } : {}),
-    };
-    if (isStdin && this.#io.stdin.isTTY === true) {
+    });
+    if (isStdin && this.#stdinIsTerminal()) {
       this.#diagnostics.error("stdin is a terminal; pipe a capture in (tcpdump -w - ... | repfilter) or name a file");
       return;
     }
     const before = this.#scanner.counters();
     this.#scanner.beginInput();
     const hooks = {
-      afterChunk: async (bytesRead: number) => {
+      afterChunk: (bytesRead: number) => {
         this.#inputBytes += bytesRead;
         this.#inputRead += bytesRead;
-        await this.#flush();
+        return this.#flush();
       },
       stopped: () => this.#stopped(),
+      stopping: this.#stopping,
       setSize: (bytes: number | undefined) => {
         this.#inputSize = bytes;
       },
     };
     try {
-      if (isStdin) await readStdinInput(this.#io.stdin, this.#scanner, hooks);
+      if (isStdin) await readStdinInput(this.#stdinSource(), this.#scanner, hooks);
       else await readFileInput(input, this.#scanner, hooks);
       if (this.#stopped()) return;
       const end = this.#scanner.end();
@@ -205,10 +214,30 @@ class ScanSession {
     }
   }
 
-  async #flush(): Promise<void> {
-    if (this.#lines.length === 0) return;
+  /** Writes the pending alert lines; returns a promise when stdout must drain first. */
+  #flush(): Promise<void> | undefined {
+    if (this.#output.length === 0) return undefined;
     if (this.#io.stdout.isTTY === true) this.#diagnostics.clearStatus();
-    await this.#writer.write(this.#lines);
+    const waiting = this.#writer.write(this.#output.take());
+    if (this.#writer.released) this.#output.release();
+    return waiting;
+  }
+
+  #stdinStream: Readable | undefined;
+
+  #stdinSource(): StdinSource {
+    return {
+      ...(this.#io.stdinFd !== undefined ? { fd: this.#io.stdinFd } : {}),
+      stream: () => {
+        this.#stdinStream ??= this.#io.stdin;
+        return this.#stdinStream;
+      },
+    };
+  }
+
+  #stdinIsTerminal(): boolean {
+    if (this.#io.stdinFd !== undefined) return isatty(this.#io.stdinFd);
+    return this.#io.stdin.isTTY === true;
   }
 
   #stopped(): boolean {
@@ -244,10 +273,9 @@ class ScanSession {
     const stop = (signal: NodeJS.Signals): void => {
       if (this.#stopRequested) process.exit(signal === "SIGINT" ? 130 : 143);
       this.#stopRequested = true;
+      this.#resolveStopping();
       // A stream blocked on a live pipe would wait for the next packet; end it now.
-      if (this.#inputName === "stdin" && typeof (this.#io.stdin as { destroy?: () => void }).destroy === "function") {
-        (this.#io.stdin as unknown as { destroy: () => void }).destroy();
-      }
+      this.#stdinStream?.destroy?.();
     };
     process.on("SIGINT", stop);
     process.on("SIGTERM", stop);

@@ -57,8 +57,9 @@ export class Scanner {
   }
 
   /**
-   * Queues a new range table. It replaces the current one at the next chunk
-   * boundary, so each packet is probed against exactly one whole table.
+   * Queues a new range table. It replaces the current one when the next chunk is
+   * framed, so each packet is probed against exactly one whole table and every
+   * chunk framed after this call uses the new one.
    * `onApplied` runs right after the swap, before any packet is probed against
    * the new table, so that hit labels can switch at the same moment. A table
    * queued before the previous one was applied replaces it, with its callback.
@@ -74,6 +75,12 @@ export class Scanner {
     return this.#core.probe(address >>> 0);
   }
 
+  /** Returns what the plain binary search over the whole table finds, for tests. */
+  probeBinary(address: number): number {
+    this.#applyPendingRanges();
+    return this.#core.probeBinary(address >>> 0);
+  }
+
   /** Starts a new input: framing state resets, counters and dedup memory carry over. */
   beginInput(): void {
     this.#core.beginInput();
@@ -81,6 +88,7 @@ export class Scanner {
 
   /** Frames `chunk`, copying it into the core's window in as many pieces as needed. */
   write(chunk: Uint8Array): void {
+    this.#applyPendingRanges();
     let offset = 0;
     while (offset < chunk.length) {
       const window = this.#openWindow();
@@ -93,13 +101,18 @@ export class Scanner {
 
   /**
    * Opens the core's free window for a caller that reads straight into it (a file
-   * read), then `commit` frames the bytes it wrote. The view is valid until `commit`.
+   * read, or a socket's onread buffer), then `commit` frames the bytes it wrote.
+   * The bytes written survive a table swap in `commit`: the swap may grow core
+   * memory, which keeps its contents but detaches older views.
    */
   openWindow(): Uint8Array {
     return this.#openWindow();
   }
 
   commit(length: number): void {
+    // Applied here rather than in openWindow: a socket asks for its next buffer as
+    // soon as a chunk is done, long before the data arrives.
+    this.#applyPendingRanges();
     this.#run(this.#core.process(length));
   }
 
@@ -120,7 +133,6 @@ export class Scanner {
   }
 
   #openWindow(): Uint8Array {
-    this.#applyPendingRanges();
     const length = this.#core.prepare();
     const pointer = this.#core.windowPointer();
     return this.#memoryBytes().subarray(pointer, pointer + length);
@@ -132,9 +144,11 @@ export class Scanner {
     this.#pendingRanges = undefined;
     const count = ranges.starts.length;
     const pointer = this.#core.allocateRanges(count);
-    const words = new Uint32Array(this.#core.memory.buffer, pointer, count * 2);
-    words.set(ranges.starts, 0);
-    words.set(ranges.ends, count);
+    const pairs = new Uint32Array(this.#core.memory.buffer, pointer, count * 2);
+    for (let i = 0; i < count; i++) {
+      pairs[2 * i] = ranges.starts[i]!;
+      pairs[2 * i + 1] = ranges.ends[i]!;
+    }
     this.#core.commitRanges();
     const onApplied = this.#onPendingApplied;
     this.#onPendingApplied = undefined;

@@ -18,6 +18,9 @@ export interface CoreExports {
   commitRanges(): void;
   currentRangeCount(): number;
   probe(address: number): number;
+  probeBinary(address: number): number;
+  scratch(size: number): number;
+  lookupLoop(addresses: number, count: number, binary: number): number;
   beginInput(): void;
   inputPointer(): number;
   readonly INPUT_CAPACITY: WebAssembly.Global;

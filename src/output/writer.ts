@@ -27,13 +27,20 @@ export class LineWriter {
     return this.#failure;
   }
 
-  /** Writes the lines, each followed by a newline, and waits while the stream is full. */
-  async write(lines: string[]): Promise<void> {
-    if (lines.length === 0 || this.#closed) return;
-    const text = lines.join("\n") + "\n";
-    lines.length = 0;
-    if (this.#stream.write(text)) return;
-    await this.#drained();
+  /**
+   * True when the stream no longer holds the bytes of the last `write`: it wrote
+   * them synchronously, as Node does for files and for pipes on Linux, so the
+   * caller may reuse that memory.
+   */
+  released = false;
+
+  /** Writes complete lines. Returns a promise to wait on when the stream is full. */
+  write(bytes: Uint8Array): Promise<void> | undefined {
+    this.released = true;
+    if (bytes.length === 0 || this.#closed) return undefined;
+    const accepted = this.#stream.write(bytes);
+    this.released = this.#stream.writableLength === 0;
+    return accepted ? undefined : this.#drained();
   }
 
   /** Resolves on the first of drain, close or error. */
