@@ -5,58 +5,63 @@
 import type { Blocklist } from "../blocklist/build.js";
 import * as abi from "../core/abi.js";
 import type { HitBatch } from "../core/hits.js";
+import { formatDay, listedSince, listingsAt, narrowest } from "../blocklist/provenance.js";
 import { formatRange } from "../lists/ipv4.js";
+import type { AllowFilter } from "./allow.js";
 import { utf8, type ByteBuilder } from "./byte-builder.js";
+import { DIRECTION_NAMES, type HomeNet } from "./direction.js";
 import { protocolName } from "./protocols.js";
 import { TimestampFormatter } from "./timestamp.js";
 
 export type AlertFormat = "text" | "json";
 
-/** Range and source labels of one loaded list, encoded on first use. */
+/** The text and JSON for the listed side of an alert, one per range. */
+interface SideLabels {
+  /** ` src_range=R src_sources=S src_listed_since=D`; the date is left out when unknown. */
+  srcText: Uint8Array;
+  /** The same with the `dst_` keys. */
+  dstText: Uint8Array;
+  /** `{"range":...,"sources":[...],"listed_since":...,"listed":[...]}` */
+  json: Uint8Array;
+}
+
+/**
+ * Range and source labels of one loaded list, encoded on first use. A range's
+ * labels name the source entries that contain it, found from the first hit's
+ * address: the table never joins ranges across an entry's boundary, so any
+ * address of the range gives the same entries.
+ */
 export class ListLabels {
   readonly list: Blocklist;
-  readonly #ranges: (Uint8Array | undefined)[] = [];
-  readonly #setText: (Uint8Array | undefined)[] = [];
-  readonly #setJson: (Uint8Array | undefined)[] = [];
+  readonly #sides: (SideLabels | undefined)[] = [];
 
   constructor(list: Blocklist) {
     this.list = list;
   }
 
-  /** Returns the range as `a.b.c.d/n` or `first-last`. */
-  range(index: number): Uint8Array {
-    let label = this.#ranges[index];
-    if (label === undefined) {
-      label = utf8(formatRange(this.list.starts[index]!, this.list.ends[index]!));
-      this.#ranges[index] = label;
-    }
-    return label;
+  /** Returns the labels of range `index`, which contains `address`. */
+  side(index: number, address: number): SideLabels {
+    return this.#sides[index] ?? this.#encodeSide(index, address);
   }
 
-  /** Returns the source names of range `index`, comma-separated. */
-  sourcesText(index: number): Uint8Array {
-    const set = this.list.setIds[index]!;
-    let text = this.#setText[set];
-    if (text === undefined) {
-      text = utf8(this.#names(set).join(","));
-      this.#setText[set] = text;
-    }
-    return text;
-  }
-
-  /** Returns the source names of range `index` as a JSON array. */
-  sourcesJson(index: number): Uint8Array {
-    const set = this.list.setIds[index]!;
-    let json = this.#setJson[set];
-    if (json === undefined) {
-      json = utf8(JSON.stringify(this.#names(set)));
-      this.#setJson[set] = json;
-    }
-    return json;
-  }
-
-  #names(set: number): string[] {
-    return (this.list.sets[set] ?? []).map((source) => this.list.sources[source] ?? `#${source}`);
+  #encodeSide(index: number, address: number): SideLabels {
+    const listings = listingsAt(this.list, index, address);
+    const name = (source: number): string => this.list.sources[source] ?? `#${source}`;
+    const narrow = narrowest(listings);
+    const range = narrow !== undefined ? formatRange(narrow.first, narrow.last) : formatRange(this.list.starts[index]!, this.list.ends[index]!);
+    const names = listings.map((listing) => name(listing.source));
+    const since = listedSince(listings);
+    const text = (prefix: string): Uint8Array =>
+      utf8(` ${prefix}_range=${range} ${prefix}_sources=${names.join(",")}` + (since !== 0 ? ` ${prefix}_listed_since=${formatDay(since)}` : ""));
+    const listed = listings.map((listing) => ({
+      source: name(listing.source),
+      range: formatRange(listing.first, listing.last),
+      ...(listing.firstSeen !== 0 ? { first_seen: formatDay(listing.firstSeen), last_seen: formatDay(listing.lastSeen) } : {}),
+    }));
+    const json = { range, sources: names, ...(since !== 0 ? { listed_since: formatDay(since) } : {}), listed };
+    const labels = { srcText: text("src"), dstText: text("dst"), json: utf8(JSON.stringify(json)) };
+    this.#sides[index] = labels;
+    return labels;
   }
 }
 
@@ -80,14 +85,13 @@ function concat(parts: Uint8Array[]): Uint8Array {
 const TEXT = {
   pkt: utf8(" pkt="),
   arrow: utf8(" -> "),
-  matchBoth: utf8(" match=both src_range="),
-  matchSrc: utf8(" match=src src_range="),
-  matchDst: utf8(" match=dst dst_range="),
-  srcSources: utf8(" src_sources="),
-  dstRange: utf8(" dst_range="),
-  dstSources: utf8(" dst_sources="),
+  matchBoth: utf8(" match=both"),
+  matchSrc: utf8(" match=src"),
+  matchDst: utf8(" match=dst"),
   layer: utf8(" layer="),
 };
+const TEXT_DIRECTIONS: Uint8Array[] = DIRECTION_NAMES.map((name) => utf8(` dir=${name}`));
+const JSON_DIRECTIONS: Uint8Array[] = DIRECTION_NAMES.map((name) => utf8(`,"direction":"${name}"`));
 
 const JSON_TEXT = {
   timestamp: utf8('{"timestamp":"'),
@@ -98,9 +102,9 @@ const JSON_TEXT = {
   destPort: utf8('","dest_port":'),
   layer: utf8(',"layer":'),
   side: utf8(',"match":{"side":"'),
-  srcRange: utf8(',"src":{"range":"'),
-  destRange: utf8(',"dest":{"range":"'),
-  sources: utf8('","sources":'),
+  src: utf8('","src":'),
+  dest: utf8(',"dest":'),
+  destOnly: utf8('","dest":'),
   end: utf8("}}\n"),
 };
 
@@ -113,8 +117,13 @@ const JSON_PROTOCOLS_AFTER_ADDRESS: Uint8Array[] = JSON_PROTOCOLS.map((bytes) =>
 const SPACE = 0x20;
 const COLON = 0x3a;
 const NEWLINE = 0x0a;
-const QUOTE = 0x22;
-const CLOSE_BRACE = 0x7d;
+
+export interface AlertOptions {
+  /** Adds the direction of each alert relative to this network. */
+  homeNet?: HomeNet;
+  /** Drops the sides of an alert whose listed address this filter allows. */
+  allow?: AllowFilter;
+}
 
 export class AlertFormatter {
   readonly #format: AlertFormat;
@@ -128,9 +137,16 @@ export class AlertFormatter {
   #srcTails: (Uint8Array | undefined)[] = [];
   #dstTails: (Uint8Array | undefined)[] = [];
 
-  constructor(format: AlertFormat, labels: ListLabels) {
+  readonly #homeNet: HomeNet | undefined;
+  readonly #allow: AllowFilter | undefined;
+  /** Hits that were not printed because the allowlist covers every listed address in them. */
+  allowed = 0;
+
+  constructor(format: AlertFormat, labels: ListLabels, options: AlertOptions = {}) {
     this.#format = format;
     this.#labels = labels;
+    this.#homeNet = options.homeNet;
+    this.#allow = options.allow;
   }
 
   get labels(): ListLabels {
@@ -151,20 +167,30 @@ export class AlertFormatter {
     this.#jsonSource = utf8(`${filename},"src_ip":"`);
   }
 
-  /** Appends one line per reported hit of `batch` to `output`, skipping suppressed repeats. */
+  /** Appends one line per reported hit of `batch` to `output`, skipping suppressed repeats and allowed hits. */
   formatBatch(batch: HitBatch, output: ByteBuilder): number {
     let written = 0;
     for (let i = 0; i < batch.count; i++) {
       const hit = batch.at(i);
       if ((batch.flags(hit) & abi.HF_SUPPRESSED) !== 0) continue;
-      if (this.#format === "json") this.#json(batch, hit, output);
-      else this.#text(batch, hit, output);
+      let srcRange = batch.srcRange(hit);
+      let dstRange = batch.dstRange(hit);
+      if (this.#allow !== undefined) {
+        if (srcRange >= 0 && this.#allow.allows(this.#labels.list, srcRange, batch.src(hit))) srcRange = -1;
+        if (dstRange >= 0 && this.#allow.allows(this.#labels.list, dstRange, batch.dst(hit))) dstRange = -1;
+        if (srcRange < 0 && dstRange < 0) {
+          this.allowed++;
+          continue;
+        }
+      }
+      if (this.#format === "json") this.#json(batch, hit, output, srcRange, dstRange);
+      else this.#text(batch, hit, output, srcRange, dstRange);
       written++;
     }
     return written;
   }
 
-  #text(batch: HitBatch, hit: number, out: ByteBuilder): void {
+  #text(batch: HitBatch, hit: number, out: ByteBuilder, srcRange: number, dstRange: number): void {
     const hasPorts = (batch.flags(hit) & abi.HF_PORTS) !== 0;
     if (this.#prefix !== undefined) out.append(this.#prefix);
     this.#timestamps.append(out, batch.tsSeconds(hit), batch.tsFraction(hit), batch.tsDigits(hit));
@@ -184,22 +210,16 @@ export class AlertFormatter {
       out.byte(COLON);
       out.decimal(batch.dstPort(hit));
     }
+    if (this.#homeNet !== undefined) out.append(TEXT_DIRECTIONS[this.#homeNet.direction(batch.src(hit), batch.dst(hit))]!);
 
-    const srcRange = batch.srcRange(hit);
-    const dstRange = batch.dstRange(hit);
     if (srcRange >= 0 && dstRange >= 0) {
       out.append(TEXT.matchBoth);
-      out.append(this.#labels.range(srcRange));
-      out.append(TEXT.srcSources);
-      out.append(this.#labels.sourcesText(srcRange));
-      out.append(TEXT.dstRange);
-      out.append(this.#labels.range(dstRange));
-      out.append(TEXT.dstSources);
-      out.append(this.#labels.sourcesText(dstRange));
+      out.append(this.#labels.side(srcRange, batch.src(hit)).srcText);
+      out.append(this.#labels.side(dstRange, batch.dst(hit)).dstText);
     } else if (srcRange >= 0) {
-      out.append(this.#srcTails[srcRange] ?? this.#textTail(this.#srcTails, srcRange, TEXT.matchSrc, TEXT.srcSources));
+      out.append(this.#srcTails[srcRange] ?? this.#textTail(this.#srcTails, srcRange, TEXT.matchSrc, this.#labels.side(srcRange, batch.src(hit)).srcText));
     } else {
-      out.append(this.#dstTails[dstRange] ?? this.#textTail(this.#dstTails, dstRange, TEXT.matchDst, TEXT.dstSources));
+      out.append(this.#dstTails[dstRange] ?? this.#textTail(this.#dstTails, dstRange, TEXT.matchDst, this.#labels.side(dstRange, batch.dst(hit)).dstText));
     }
     const layer = batch.layer(hit);
     if (layer > 0) {
@@ -209,7 +229,7 @@ export class AlertFormatter {
     out.byte(NEWLINE);
   }
 
-  #json(batch: HitBatch, hit: number, out: ByteBuilder): void {
+  #json(batch: HitBatch, hit: number, out: ByteBuilder, srcRange: number, dstRange: number): void {
     const hasPorts = (batch.flags(hit) & abi.HF_PORTS) !== 0;
     out.append(JSON_TEXT.timestamp);
     this.#timestamps.append(out, batch.tsSeconds(hit), batch.tsFraction(hit), batch.tsDigits(hit));
@@ -238,42 +258,33 @@ export class AlertFormatter {
       out.append(JSON_TEXT.layer);
       out.decimal(layer);
     }
+    if (this.#homeNet !== undefined) out.append(JSON_DIRECTIONS[this.#homeNet.direction(batch.src(hit), batch.dst(hit))]!);
 
-    const srcRange = batch.srcRange(hit);
-    const dstRange = batch.dstRange(hit);
     if (srcRange >= 0 && dstRange >= 0) {
       out.append(JSON_TEXT.side);
       out.append(SIDE_NAMES.both);
-      out.byte(QUOTE);
-      this.#appendJsonSide(out, JSON_TEXT.srcRange, srcRange);
-      this.#appendJsonSide(out, JSON_TEXT.destRange, dstRange);
+      out.append(JSON_TEXT.src);
+      out.append(this.#labels.side(srcRange, batch.src(hit)).json);
+      out.append(JSON_TEXT.dest);
+      out.append(this.#labels.side(dstRange, batch.dst(hit)).json);
       out.append(JSON_TEXT.end);
     } else if (srcRange >= 0) {
-      out.append(this.#srcTails[srcRange] ?? this.#jsonTail(this.#srcTails, srcRange, SIDE_NAMES.src, JSON_TEXT.srcRange));
+      out.append(this.#srcTails[srcRange] ?? this.#jsonTail(this.#srcTails, srcRange, SIDE_NAMES.src, JSON_TEXT.src, this.#labels.side(srcRange, batch.src(hit)).json));
     } else {
-      out.append(this.#dstTails[dstRange] ?? this.#jsonTail(this.#dstTails, dstRange, SIDE_NAMES.dest, JSON_TEXT.destRange));
+      out.append(this.#dstTails[dstRange] ?? this.#jsonTail(this.#dstTails, dstRange, SIDE_NAMES.dest, JSON_TEXT.destOnly, this.#labels.side(dstRange, batch.dst(hit)).json));
     }
   }
 
-  #appendJsonSide(out: ByteBuilder, key: Uint8Array, range: number): void {
-    out.append(key);
-    out.append(this.#labels.range(range));
-    out.append(JSON_TEXT.sources);
-    out.append(this.#labels.sourcesJson(range));
-    out.byte(CLOSE_BRACE);
-  }
-
-  /** Builds and caches ` match=src src_range=R src_sources=S` (or the dst form). */
-  #textTail(cache: (Uint8Array | undefined)[], range: number, match: Uint8Array, sources: Uint8Array): Uint8Array {
-    const tail = concat([match, this.#labels.range(range), sources, this.#labels.sourcesText(range)]);
+  /** Builds and caches ` match=src src_range=R src_sources=S ...` (or the dst form). */
+  #textTail(cache: (Uint8Array | undefined)[], range: number, match: Uint8Array, side: Uint8Array): Uint8Array {
+    const tail = concat([match, side]);
     cache[range] = tail;
     return tail;
   }
 
   /** Builds and caches `,"match":{"side":...}}` and the newline for a one-sided match. */
-  #jsonTail(cache: (Uint8Array | undefined)[], range: number, side: Uint8Array, key: Uint8Array): Uint8Array {
-    const parts = [JSON_TEXT.side, side, Uint8Array.of(QUOTE), key, this.#labels.range(range), JSON_TEXT.sources, this.#labels.sourcesJson(range)];
-    const tail = concat([...parts, Uint8Array.of(CLOSE_BRACE), JSON_TEXT.end]);
+  #jsonTail(cache: (Uint8Array | undefined)[], range: number, side: Uint8Array, key: Uint8Array, object: Uint8Array): Uint8Array {
+    const tail = concat([JSON_TEXT.side, side, key, object, JSON_TEXT.end]);
     cache[range] = tail;
     return tail;
   }

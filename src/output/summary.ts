@@ -7,6 +7,8 @@ export interface RunTotals {
   /** Bytes read from the inputs (compressed size for compressed inputs). */
   inputBytes: number;
   elapsedSeconds: number;
+  /** Alerts dropped by the scan's allowlist; set only when one was given. */
+  allowed?: number;
 }
 
 /** Formats a byte count with SI units (kB = 1000 bytes), as `ls -h --si` does. */
@@ -38,10 +40,13 @@ export function summaryLines(totals: RunTotals): string[] {
   const c = totals.counters;
   const seconds = Math.max(totals.elapsedSeconds, 1e-6);
   const packets = c[Counter.packets]!;
+  // The core counts an allowed hit as an alert; the scan drops it afterwards.
+  const allowed = totals.allowed ?? 0;
   const lines = [
     `${packets} packets, ${formatBytes(totals.inputBytes)} in ${formatDuration(totals.elapsedSeconds)} ` +
       `(${formatBytes(totals.inputBytes / seconds)}/s, ${formatCount(packets / seconds)} packets/s); ` +
-      `${c[Counter.ipv4]} IPv4, ${c[Counter.alerts]} alerts, ${c[Counter.suppressed]} suppressed`,
+      `${c[Counter.ipv4]} IPv4, ${c[Counter.alerts]! - allowed} alerts, ${c[Counter.suppressed]} suppressed` +
+      (totals.allowed !== undefined ? `, ${allowed} allowed` : ""),
   ];
   // Headers inside IP-in-IP, GRE and VXLAN tunnels, probed besides the outer ones.
   if (c[Counter.innerIPv4]! > 0) lines[0] += `; ${c[Counter.innerIPv4]} tunneled IPv4 headers`;
