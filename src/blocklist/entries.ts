@@ -3,10 +3,12 @@
 // docs/blocklist-format.md). Alerts and `repfilter check` name these entries
 // instead of the table's split pieces.
 //
-// A 1M-entry section is 16 MB, so it is never held in memory as a whole. The
-// loader checks it record by record as the file streams past and keeps only a
-// sparse index (the first address of every 256th record of each source). A lookup
-// reads the one 4 KiB block it needs, through a small cache.
+// A 1M-entry section is 16 MB, so it is never held in memory as a whole. While
+// the file streams past for its checksum, the loader checks the section's counts
+// and start indexes and keeps only a sparse index: the first address of every
+// 256th record of each source. A lookup reads the one 4 KiB block it needs,
+// through a small cache, and checks the block's records before it uses them;
+// reading a million records at start-up would cost more than the rest of it.
 
 import { BlocklistError } from "./format-error.js";
 
@@ -18,7 +20,7 @@ export interface ListedEntry {
   lastSeen: number;
 }
 
-/** A stored entry: its index in the section and its parent link (see `find`). */
+/** A stored entry: its index in the section and its parent link (see `EntryTable.find`). */
 export interface EntryRecord extends ListedEntry {
   index: number;
   parent: number;
@@ -45,6 +47,8 @@ const HEAD_LENGTH = 8;
 /** Reads bytes of the record area: a view of a buffer, or a positional read of the file. */
 export interface RecordReader {
   read(offset: number, length: number): Uint8Array;
+  /** Fills `target` from `offset` and returns the byte count; only readers that copy have it. */
+  readInto?(offset: number, target: Uint8Array): number;
   close(): void;
 }
 
@@ -122,21 +126,26 @@ export function memoryRecordReader(body: Uint8Array): RecordReader {
   };
 }
 
-/** Checks an in-memory section body and returns its table. */
+/** Indexes an in-memory section body and returns its table. */
 export function decodeEntrySection(body: Uint8Array, sourceCount: number, fail: Fail): EntryTable {
-  const checker = new EntrySectionChecker(body.length);
-  checker.push(body);
-  return checker.finish(sourceCount, memoryRecordReader(body), fail);
+  const indexer = new EntrySectionIndexer(body.length);
+  indexer.push(body);
+  return indexer.finish(sourceCount, memoryRecordReader(body), fail);
 }
 
 type Fail = (code: string, problem: string) => never;
 
+function sectionError(problem: string): BlocklistError {
+  return new BlocklistError("ERR_BLOCKLIST_SECTION", `source entries section ${problem}`);
+}
+
 /**
- * Checks a section body that arrives in pieces, in order, and builds the sparse
- * index as it goes. The first problem is kept and raised by `finish`, so that a
- * caller streaming the whole file can report a checksum mismatch first.
+ * Reads a section body that arrives in pieces, in order: checks its counts and
+ * start indexes and collects the sparse index. The first problem is kept and
+ * raised by `finish`, so that a caller streaming the whole file can report a
+ * checksum mismatch first.
  */
-export class EntrySectionChecker {
+export class EntrySectionIndexer {
   readonly #bodyLength: number;
   #received = 0;
   #head = new Uint8Array(HEAD_LENGTH);
@@ -144,15 +153,12 @@ export class EntrySectionChecker {
   #sourceCount = 0;
   #count = 0;
   #starts: Uint32Array | undefined;
-  #keys: Uint32Array | undefined;
   #keyStarts: Uint32Array | undefined;
-  #summaries: SourceEntrySummary[] = [];
-  readonly #partial = new Uint8Array(ENTRY_RECORD_LENGTH);
-  #partialLength = 0;
-  #index = 0;
-  #source = 0;
-  #previousFirst = 0;
-  #previousLast = 0;
+  /** The record index of each key, in key order. */
+  #keyRecords = new Uint32Array(0);
+  #keys = new Uint32Array(0);
+  #nextKey = 0;
+  readonly #field = new Uint8Array(4);
   #problem: BlocklistError | undefined;
 
   constructor(bodyLength: number) {
@@ -172,38 +178,44 @@ export class EntrySectionChecker {
         else if (this.#received === this.#headLength && this.#starts === undefined) this.#readStarts();
         continue;
       }
-      offset = this.#takeRecords(bytes, offset);
+      this.#takeKeys(bytes.subarray(offset));
+      this.#received += bytes.length - offset;
+      offset = bytes.length;
     }
   }
 
   /** Ends the body and returns the table over `reader`, or throws the first problem found. */
   finish(sourceCount: number, reader: RecordReader, fail: Fail): EntryTable {
-    if (this.#problem === undefined && (this.#received < this.#bodyLength || this.#starts === undefined)) this.#fail(`is cut short at ${this.#received} bytes`);
+    if (this.#problem === undefined && (this.#received !== this.#bodyLength || this.#starts === undefined)) {
+      this.#problem = sectionError(`is cut short at ${this.#received} of ${this.#bodyLength} bytes`);
+    }
     if (this.#problem !== undefined) fail(this.#problem.code, this.#problem.message);
     if (this.#sourceCount !== sourceCount) {
       fail("ERR_BLOCKLIST_SECTION", `source entries section covers ${this.#sourceCount} sources, but there are ${sourceCount}`);
     }
-    return new EntryTable(this.#starts!, this.#keys!, this.#keyStarts!, this.#summaries, reader);
-  }
-
-  #fail(problem: string): void {
-    this.#problem ??= new BlocklistError("ERR_BLOCKLIST_SECTION", `source entries section ${problem}`);
+    const keyStarts = this.#keyStarts!;
+    for (let source = 0; source < sourceCount; source++) {
+      for (let key = keyStarts[source]! + 1; key < keyStarts[source + 1]!; key++) {
+        if (this.#keys[key]! < this.#keys[key - 1]!) fail("ERR_BLOCKLIST_SECTION", `source entries section: the entries of source ${source} are out of order near entry ${this.#keyRecords[key]}`);
+      }
+    }
+    return new EntryTable(this.#starts!, this.#keys, keyStarts, reader);
   }
 
   #readCounts(): void {
     const view = new DataView(this.#head.buffer);
     this.#sourceCount = view.getUint32(0, true);
     this.#count = view.getUint32(4, true);
-    const recordsOffset = HEAD_LENGTH + 4 * (this.#sourceCount + 1);
+    const recordsStart = recordsOffset(this.#sourceCount);
     // Checked before any allocation, so that a damaged count cannot ask for memory.
-    if (this.#sourceCount > 0xffff || recordsOffset + this.#count * ENTRY_RECORD_LENGTH !== this.#bodyLength) {
-      this.#fail(`is ${this.#bodyLength} bytes, which does not fit ${this.#sourceCount} sources and ${this.#count} entries`);
+    if (this.#sourceCount > 0xffff || recordsStart + this.#count * ENTRY_RECORD_LENGTH !== this.#bodyLength) {
+      this.#problem = sectionError(`is ${this.#bodyLength} bytes, which does not fit ${this.#sourceCount} sources and ${this.#count} entries`);
       return;
     }
-    const head = new Uint8Array(recordsOffset);
+    const head = new Uint8Array(recordsStart);
     head.set(this.#head);
     this.#head = head;
-    this.#headLength = recordsOffset;
+    this.#headLength = recordsStart;
   }
 
   #readStarts(): void {
@@ -214,95 +226,105 @@ export class EntrySectionChecker {
       starts[source] = view.getUint32(HEAD_LENGTH + 4 * source, true);
       const previous = source > 0 ? starts[source - 1]! : 0;
       if (starts[source]! < previous || starts[source]! > this.#count) {
-        this.#fail(`gives source ${source} the invalid start index ${starts[source]}`);
+        this.#problem = sectionError(`gives source ${source} the invalid start index ${starts[source]}`);
         return;
       }
       if (source > 0) keyStarts[source] = keyStarts[source - 1]! + Math.ceil((starts[source]! - previous) / BLOCK_RECORDS);
-      if (source < this.#sourceCount) this.#summaries.push({ entries: 0, firstSeen: 0, lastSeen: 0 });
     }
     if (starts[0] !== 0 || starts[this.#sourceCount] !== this.#count) {
-      this.#fail(`start indexes run from ${starts[0]} to ${starts[this.#sourceCount]}, not from 0 to ${this.#count}`);
+      this.#problem = sectionError(`start indexes run from ${starts[0]} to ${starts[this.#sourceCount]}, not from 0 to ${this.#count}`);
       return;
     }
+    const keyCount = keyStarts[this.#sourceCount]!;
+    this.#keyRecords = new Uint32Array(keyCount);
+    for (let source = 0; source < this.#sourceCount; source++) {
+      for (let key = keyStarts[source]!; key < keyStarts[source + 1]!; key++) this.#keyRecords[key] = starts[source]! + (key - keyStarts[source]!) * BLOCK_RECORDS;
+    }
+    this.#keys = new Uint32Array(keyCount);
     this.#starts = starts;
     this.#keyStarts = keyStarts;
-    this.#keys = new Uint32Array(keyStarts[this.#sourceCount]!);
   }
 
-  #takeRecords(bytes: Uint8Array, offset: number): number {
-    if (this.#partialLength > 0) {
-      const take = Math.min(ENTRY_RECORD_LENGTH - this.#partialLength, bytes.length - offset);
-      this.#partial.set(bytes.subarray(offset, offset + take), this.#partialLength);
-      this.#partialLength += take;
-      this.#received += take;
-      offset += take;
-      if (this.#partialLength < ENTRY_RECORD_LENGTH) return offset;
-      this.#checkRecord(new DataView(this.#partial.buffer), 0);
-      this.#partialLength = 0;
-    }
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    while (offset + ENTRY_RECORD_LENGTH <= bytes.length && this.#problem === undefined) {
-      this.#checkRecord(view, offset);
-      offset += ENTRY_RECORD_LENGTH;
-      this.#received += ENTRY_RECORD_LENGTH;
-    }
-    if (offset < bytes.length && this.#problem === undefined) {
-      this.#partial.set(bytes.subarray(offset), 0);
-      this.#partialLength = bytes.length - offset;
-      this.#received += this.#partialLength;
-      offset = bytes.length;
-    }
-    return offset;
-  }
-
-  #checkRecord(view: DataView, at: number): void {
-    const index = this.#index++;
-    const starts = this.#starts!;
-    while (index >= starts[this.#source + 1]!) this.#source++;
-    const source = this.#source;
-    const sourceStart = starts[source]!;
-    const first = view.getUint32(at, true);
-    const last = view.getUint32(at + 4, true);
-    const firstSeen = view.getUint16(at + 8, true);
-    const lastSeen = view.getUint16(at + 10, true);
-    const parent = view.getUint32(at + 12, true);
-    const where = `entry ${index} (source ${source})`;
-    if (first > last) return this.#fail(`${where} starts after it ends`);
-    if (index > sourceStart && (first < this.#previousFirst || (first === this.#previousFirst && last >= this.#previousLast))) {
-      return this.#fail(`${where} is out of order or repeats the entry before it`);
-    }
-    if ((firstSeen === 0) !== (lastSeen === 0) || firstSeen > lastSeen) return this.#fail(`${where} has first-seen day ${firstSeen} and last-seen day ${lastSeen}`);
-    if (parent !== NO_PARENT && (parent < sourceStart || parent >= index)) return this.#fail(`${where} names parent ${parent}, outside its source's earlier entries`);
-    this.#previousFirst = first;
-    this.#previousLast = last;
-
-    const position = index - sourceStart;
-    if (position % BLOCK_RECORDS === 0) this.#keys![this.#keyStarts![source]! + position / BLOCK_RECORDS] = first;
-    const summary = this.#summaries[source]!;
-    summary.entries++;
-    if (firstSeen !== 0) {
-      summary.firstSeen = earliestDay(summary.firstSeen, firstSeen);
-      summary.lastSeen = Math.max(summary.lastSeen, lastSeen);
+  /** Collects the first address of each key record in `bytes`, which continue the record area. */
+  #takeKeys(bytes: Uint8Array): void {
+    const from = this.#received - this.#headLength;
+    const to = from + bytes.length;
+    while (this.#nextKey < this.#keys.length) {
+      const field = this.#keyRecords[this.#nextKey]! * ENTRY_RECORD_LENGTH;
+      if (field >= to) return;
+      // The field may span two pieces; its bytes gather in #field. Byte by byte,
+      // because thousands of keys must not allocate a view each.
+      const start = Math.max(field, from);
+      const end = Math.min(field + 4, to);
+      for (let at = start; at < end; at++) this.#field[at - field] = bytes[at - from]!;
+      if (field + 4 > to) return;
+      const f = this.#field;
+      this.#keys[this.#nextKey++] = (f[0]! | (f[1]! << 8) | (f[2]! << 16) | (f[3]! << 24)) >>> 0;
     }
   }
 }
 
-/** Lookups in a checked source entries section. */
+/** Returns a problem with `count` records at the start of `words` (the first of them is record `index`), or undefined. */
+function checkRecords(words: Uint32Array, index: number, sourceStart: number): string | undefined {
+  let previousFirst = 0;
+  let previousLast = 0;
+  for (let word = 0; word < words.length; word += 4, index++) {
+    const first = words[word]!;
+    const last = words[word + 1]!;
+    const seen = words[word + 2]!;
+    const parent = words[word + 3]!;
+    const firstSeen = seen & 0xffff;
+    const lastSeen = seen >>> 16;
+    let problem: string | undefined;
+    if (first > last) problem = "starts after it ends";
+    else if (word > 0 && (first < previousFirst || (first === previousFirst && last >= previousLast))) problem = "is out of order or repeats the entry before it";
+    else if ((firstSeen === 0) !== (lastSeen === 0) || firstSeen > lastSeen) problem = `has first-seen day ${firstSeen} and last-seen day ${lastSeen}`;
+    else if (parent !== NO_PARENT && (parent < sourceStart || parent >= index)) problem = `names parent ${parent}, outside its source's earlier entries`;
+    if (problem !== undefined) return `entry ${index} ${problem}`;
+    previousFirst = first;
+    previousLast = last;
+  }
+  return undefined;
+}
+
+const LITTLE_ENDIAN_HOST = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
+
+/**
+ * Returns records as u32 words, four per record (the two days share the third,
+ * first-seen in its low half): a view when the host is little-endian and the
+ * bytes aligned, else a copy.
+ */
+function recordWords(bytes: Uint8Array): Uint32Array {
+  if (LITTLE_ENDIAN_HOST && bytes.byteOffset % 4 === 0) return new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4);
+  const words = new Uint32Array(bytes.length / 4);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let i = 0; i < words.length; i++) words[i] = view.getUint32(i * 4, true);
+  return words;
+}
+
+/** Lookups in a source entries section. */
 export class EntryTable {
   readonly #starts: Uint32Array;
   readonly #keys: Uint32Array;
   readonly #keyStarts: Uint32Array;
-  readonly #summaries: SourceEntrySummary[];
   readonly #reader: RecordReader;
-  readonly #blocks = new Map<number, Uint8Array>();
-  /** The first failed read of the file; lookups return nothing after it. */
+  readonly #blocks = new Map<number, Uint32Array>();
+  /**
+   * Reused buffers for the cached blocks of a reader that copies, one per cache
+   * slot: a scan with thousands of alerts would otherwise allocate a buffer per
+   * block read, and the garbage would raise its peak memory.
+   */
+  #slots: Uint8Array | undefined;
+  #slotOwners: number[] = [];
+  #nextSlot = 0;
+  readonly #summaries: (SourceEntrySummary | undefined)[] = [];
+  /** The first failed read or damaged block; lookups return nothing after it. */
   readFailure: Error | undefined;
 
-  constructor(starts: Uint32Array, keys: Uint32Array, keyStarts: Uint32Array, summaries: SourceEntrySummary[], reader: RecordReader) {
+  constructor(starts: Uint32Array, keys: Uint32Array, keyStarts: Uint32Array, reader: RecordReader) {
     this.#starts = starts;
     this.#keys = keys;
     this.#keyStarts = keyStarts;
-    this.#summaries = summaries;
     this.#reader = reader;
   }
 
@@ -310,8 +332,28 @@ export class EntryTable {
     return this.#starts[this.#starts.length - 1]!;
   }
 
+  /**
+   * Returns a source's entry count and date range, reading and checking all its
+   * records on the first call. Throws BlocklistError for a damaged record.
+   */
   summary(source: number): SourceEntrySummary {
-    return this.#summaries[source] ?? { entries: 0, firstSeen: 0, lastSeen: 0 };
+    const cached = this.#summaries[source];
+    if (cached !== undefined) return cached;
+    const start = this.#starts[source]!;
+    const end = this.#starts[source + 1]!;
+    const summary = { entries: end - start, firstSeen: 0, lastSeen: 0 };
+    for (let block = start; block < end; block += BLOCK_RECORDS * 64) {
+      const count = Math.min(BLOCK_RECORDS * 64, end - block);
+      const words = this.#readRecords(source, block, count);
+      for (let word = 2; word < words.length; word += 4) {
+        const firstSeen = words[word]! & 0xffff;
+        if (firstSeen === 0) continue;
+        summary.firstSeen = earliestDay(summary.firstSeen, firstSeen);
+        summary.lastSeen = Math.max(summary.lastSeen, words[word]! >>> 16);
+      }
+    }
+    this.#summaries[source] = summary;
+    return summary;
   }
 
   /**
@@ -333,17 +375,15 @@ export class EntryTable {
     const block = lastAtOrBelow(this.#keys, keyStart, this.#keyStarts[source + 1]!, address) - keyStart;
     if (block < 0) return undefined;
     try {
-      const blockStart = start + block * BLOCK_RECORDS;
-      const records = this.#block(source, block);
-      const view = new DataView(records.buffer, records.byteOffset, records.byteLength);
+      const words = this.#block(source, block);
       let low = 0;
-      let high = records.length / ENTRY_RECORD_LENGTH;
+      let high = words.length / 4;
       while (high - low > 1) {
         const middle = (low + high) >>> 1;
-        if (view.getUint32(middle * ENTRY_RECORD_LENGTH, true) <= address) low = middle;
+        if (words[middle * 4]! <= address) low = middle;
         else high = middle;
       }
-      let index = blockStart + low;
+      let index = start + block * BLOCK_RECORDS + low;
       // Each step moves to a smaller index, so the walk ends.
       while (index !== NO_PARENT) {
         const record = this.record(source, index);
@@ -356,53 +396,83 @@ export class EntryTable {
     return undefined;
   }
 
-  /** Returns record `index`, which must belong to `source`. */
+  /** Returns record `index`, which must belong to `source`. Throws for a damaged block. */
   record(source: number, index: number): EntryRecord {
     const position = index - this.#starts[source]!;
     const block = Math.floor(position / BLOCK_RECORDS);
-    const records = this.#block(source, block);
-    const at = (position - block * BLOCK_RECORDS) * ENTRY_RECORD_LENGTH;
-    const view = new DataView(records.buffer, records.byteOffset + at, ENTRY_RECORD_LENGTH);
+    const words = this.#block(source, block);
+    const word = (position - block * BLOCK_RECORDS) * 4;
     return {
       index,
-      first: view.getUint32(0, true),
-      last: view.getUint32(4, true),
-      firstSeen: view.getUint16(8, true),
-      lastSeen: view.getUint16(10, true),
-      parent: view.getUint32(12, true),
+      first: words[word]!,
+      last: words[word + 1]!,
+      firstSeen: words[word + 2]! & 0xffff,
+      lastSeen: words[word + 2]! >>> 16,
+      parent: words[word + 3]!,
     };
   }
 
   /** Returns the section body, for writing the table to a new file. */
   encode(): Uint8Array {
     const sourceCount = this.#starts.length - 1;
-    const recordsOffset = HEAD_LENGTH + 4 * (sourceCount + 1);
-    const body = new Uint8Array(recordsOffset + this.count * ENTRY_RECORD_LENGTH);
+    const start = recordsOffset(sourceCount);
+    const body = new Uint8Array(start + this.count * ENTRY_RECORD_LENGTH);
     const view = new DataView(body.buffer);
     view.setUint32(0, sourceCount, true);
     view.setUint32(4, this.count, true);
-    this.#starts.forEach((start, source) => view.setUint32(HEAD_LENGTH + 4 * source, start, true));
-    body.set(this.#reader.read(0, this.count * ENTRY_RECORD_LENGTH), recordsOffset);
+    this.#starts.forEach((value, source) => view.setUint32(HEAD_LENGTH + 4 * source, value, true));
+    body.set(this.#reader.read(0, this.count * ENTRY_RECORD_LENGTH), start);
     return body;
   }
 
   /** Releases the file, when the table reads one. */
   close(): void {
     this.#blocks.clear();
+    this.#slotOwners = [];
     this.#reader.close();
   }
 
-  #block(source: number, block: number): Uint8Array {
+  #block(source: number, block: number): Uint32Array {
     const key = this.#keyStarts[source]! + block;
     const cached = this.#blocks.get(key);
     if (cached !== undefined) return cached;
     const first = this.#starts[source]! + block * BLOCK_RECORDS;
     const count = Math.min(BLOCK_RECORDS, this.#starts[source + 1]! - first);
-    const records = this.#reader.read(first * ENTRY_RECORD_LENGTH, count * ENTRY_RECORD_LENGTH);
-    if (records.length !== count * ENTRY_RECORD_LENGTH) throw new Error(`read ${records.length} of ${count * ENTRY_RECORD_LENGTH} bytes of source entries`);
-    if (this.#blocks.size >= CACHED_BLOCKS) this.#blocks.delete(this.#blocks.keys().next().value!);
-    this.#blocks.set(key, records);
-    return records;
+    const words = this.#readRecords(source, first, count, this.#slotFor(key));
+    // The block must start at its key, or the search would have picked the wrong block.
+    if (words[0] !== this.#keys[key]) throw sectionError(`entry ${first} differs from the index built when the list was loaded`);
+    if (this.#slots === undefined && this.#blocks.size >= CACHED_BLOCKS) this.#blocks.delete(this.#blocks.keys().next().value!);
+    this.#blocks.set(key, words);
+    return words;
+  }
+
+  /** Returns the buffer for block `key` when the reader copies, evicting the block that held it. */
+  #slotFor(key: number): Uint8Array | undefined {
+    if (this.#reader.readInto === undefined) return undefined;
+    const slotLength = BLOCK_RECORDS * ENTRY_RECORD_LENGTH;
+    this.#slots ??= new Uint8Array(CACHED_BLOCKS * slotLength);
+    const slot = this.#nextSlot;
+    this.#nextSlot = (slot + 1) % CACHED_BLOCKS;
+    const previous = this.#slotOwners[slot];
+    if (previous !== undefined) this.#blocks.delete(previous);
+    this.#slotOwners[slot] = key;
+    return this.#slots.subarray(slot * slotLength, (slot + 1) * slotLength);
+  }
+
+  /** Reads and checks `count` records of `source` from record `first` on, into `target` when given. */
+  #readRecords(source: number, first: number, count: number, target?: Uint8Array): Uint32Array {
+    const length = count * ENTRY_RECORD_LENGTH;
+    let bytes: Uint8Array;
+    if (target !== undefined && this.#reader.readInto !== undefined) {
+      bytes = target.subarray(0, this.#reader.readInto(first * ENTRY_RECORD_LENGTH, target.subarray(0, length)));
+    } else {
+      bytes = this.#reader.read(first * ENTRY_RECORD_LENGTH, length);
+    }
+    if (bytes.length !== length) throw sectionError(`ends after ${bytes.length} of ${count * ENTRY_RECORD_LENGTH} bytes at entry ${first}`);
+    const words = recordWords(bytes);
+    const problem = checkRecords(words, first, this.#starts[source]!);
+    if (problem !== undefined) throw sectionError(`(source ${source}): ${problem}`);
+    return words;
   }
 }
 

@@ -12,7 +12,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
 import type { Blocklist } from "./build.js";
-import { EntrySectionChecker, recordsOffset, SECTION_SOURCE_ENTRIES, type RecordReader } from "./entries.js";
+import { EntrySectionIndexer, recordsOffset, SECTION_SOURCE_ENTRIES, type RecordReader } from "./entries.js";
 import {
   BlocklistError,
   CHECKSUM_OFFSET,
@@ -91,7 +91,7 @@ interface Route {
   offset: number;
   length: number;
   body?: Uint8Array;
-  checker?: EntrySectionChecker;
+  indexer?: EntrySectionIndexer;
 }
 
 function readOpenFile(fd: number, path: string): Blocklist {
@@ -115,7 +115,7 @@ function readOpenFile(fd: number, path: string): Blocklist {
     if (route.body !== undefined) bodies.set(entry.type, route.body);
   }
   const entries = routes.find((route) => route.type === SECTION_SOURCE_ENTRIES);
-  return decodeSections(bodies, header, fail, (sourceCount) => entries?.checker?.finish(sourceCount, fileRecordReader(fd, entries.offset + recordsOffset(sourceCount)), fail));
+  return decodeSections(bodies, header, fail, (sourceCount) => entries?.indexer?.finish(sourceCount, fileRecordReader(fd, entries.offset + recordsOffset(sourceCount)), fail));
 }
 
 function planRoutes(directory: Uint8Array, fileLength: number): Route[] {
@@ -126,7 +126,7 @@ function planRoutes(directory: Uint8Array, fileLength: number): Route[] {
     const offset = view.getUint32(entry + 8, true);
     const length = view.getUint32(entry + 12, true);
     if (!KNOWN_SECTIONS.has(type) || offset + length > fileLength || routes.some((route) => route.type === type)) continue;
-    if (type === SECTION_SOURCE_ENTRIES) routes.push({ type, offset, length, checker: new EntrySectionChecker(length) });
+    if (type === SECTION_SOURCE_ENTRIES) routes.push({ type, offset, length, indexer: new EntrySectionIndexer(length) });
     else routes.push({ type, offset, length, body: new Uint8Array(length) });
   }
   return routes;
@@ -147,7 +147,7 @@ function streamFile(fd: number, fileLength: number, routes: Route[], fail: Fail)
       if (from >= to) continue;
       const piece = bytes.subarray(from - position, to - position);
       if (route.body !== undefined) route.body.set(piece, from - route.offset);
-      else route.checker!.push(piece);
+      else route.indexer!.push(piece);
     }
     position += length;
   }
@@ -168,13 +168,18 @@ function updateChecksum(value: number, bytes: Uint8Array, position: number): num
 
 function readAt(fd: number, position: number, length: number): Uint8Array {
   const bytes = new Uint8Array(length);
+  return bytes.subarray(0, fillAt(fd, position, bytes));
+}
+
+/** Fills `target` from `position` of the file, short only at its end, and returns the byte count. */
+function fillAt(fd: number, position: number, target: Uint8Array): number {
   let filled = 0;
-  while (filled < length) {
-    const count = readSync(fd, bytes, filled, length - filled, position + filled);
+  while (filled < target.length) {
+    const count = readSync(fd, target, filled, target.length - filled, position + filled);
     if (count === 0) break;
     filled += count;
   }
-  return bytes.subarray(0, filled);
+  return filled;
 }
 
 /** Reads records with positional reads on `fd`, which the reader owns from now on. */
@@ -184,6 +189,10 @@ function fileRecordReader(fd: number, position: number): RecordReader {
     read: (offset, length) => {
       if (!open) throw new Error("the blocklist file was closed");
       return readAt(fd, position + offset, length);
+    },
+    readInto: (offset, target) => {
+      if (!open) throw new Error("the blocklist file was closed");
+      return fillAt(fd, position + offset, target);
     },
     close: () => {
       if (open) closeSync(fd);

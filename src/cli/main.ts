@@ -3,9 +3,7 @@
 
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { DEFAULT_HOME_NET, HomeNet, HomeNetError } from "../output/direction.js";
-import { runCheck } from "./check.js";
 import { runCompile } from "./compile.js";
-import { runInfo } from "./info.js";
 import { runScan, type ScanIO } from "./scan.js";
 import { DEFAULT_SCHEDULE } from "../update/schedule.js";
 import { VERSION } from "../version.js";
@@ -125,6 +123,8 @@ export async function main(argv: string[], io: ScanIO): Promise<number> {
     .helpOption("-h, --help", "show this help and exit")
     .addHelpText("after", CHECK_HELP_AFTER)
     .action(async (addresses: string[], options: { blocklist?: string; format: "text" | "json" }) => {
+      // Loaded on demand, like update, to keep the scan's start-up small.
+      const { runCheck } = await import("./check.js");
       status = await runCheck(addresses, options, io);
     });
 
@@ -136,6 +136,7 @@ export async function main(argv: string[], io: ScanIO): Promise<number> {
     .addOption(new Option("-f, --format <format>", "output format").choices(["text", "json"]).default("text"))
     .helpOption("-h, --help", "show this help and exit")
     .action(async (path: string | undefined, options: { format: "text" | "json" }) => {
+      const { runInfo } = await import("./info.js");
       status = await runInfo(path, options, io);
     });
 

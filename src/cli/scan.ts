@@ -13,7 +13,7 @@ import { Scanner } from "../core/scanner.js";
 import { AlertFormatter, ListLabels, type AlertFormat } from "../output/alerts.js";
 import { AllowFilter } from "../output/allow.js";
 import type { HomeNet } from "../output/direction.js";
-import { EvidenceWriter } from "../pcap/evidence.js";
+import type { EvidenceWriter } from "../pcap/evidence.js";
 import { RangeFileError, readRangeFile } from "../lists/range-file.js";
 import { ByteBuilder } from "../output/byte-builder.js";
 import { describeLinkType } from "../output/linktypes.js";
@@ -108,6 +108,8 @@ async function prepareExtras(options: ScanOptions, diagnostics: Diagnostics): Pr
   }
   if (options.writePcap !== undefined) {
     try {
+      // Loaded on demand: most scans write no evidence.
+      const { EvidenceWriter } = await import("../pcap/evidence.js");
       extras.evidence = await EvidenceWriter.open(options.writePcap);
     } catch (error) {
       diagnostics.error(`cannot create the evidence file ${options.writePcap}: ${READ_ERRORS[(error as NodeJS.ErrnoException).code ?? ""] ?? (error as Error).message}`);

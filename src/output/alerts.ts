@@ -5,7 +5,7 @@
 import type { Blocklist } from "../blocklist/build.js";
 import * as abi from "../core/abi.js";
 import type { HitBatch } from "../core/hits.js";
-import { formatDay, listedSince, listingsAt, narrowest } from "../blocklist/provenance.js";
+import { formatDay, listedSince, listingsAt, narrowest, type Listing } from "../blocklist/provenance.js";
 import { formatRange } from "../lists/ipv4.js";
 import type { AllowFilter } from "./allow.js";
 import { utf8, type ByteBuilder } from "./byte-builder.js";
@@ -15,53 +15,76 @@ import { TimestampFormatter } from "./timestamp.js";
 
 export type AlertFormat = "text" | "json";
 
-/** The text and JSON for the listed side of an alert, one per range. */
-interface SideLabels {
-  /** ` src_range=R src_sources=S src_listed_since=D`; the date is left out when unknown. */
-  srcText: Uint8Array;
-  /** The same with the `dst_` keys. */
-  dstText: Uint8Array;
-  /** `{"range":...,"sources":[...],"listed_since":...,"listed":[...]}` */
-  json: Uint8Array;
+/** What an alert says about one listed side, before it is encoded. */
+interface SideDescription {
+  /** The narrowest entry that a source lists. */
+  range: string;
+  sources: string[];
+  /** The earliest first-seen day, or 0 when unknown. */
+  since: number;
+  listings: Listing[];
 }
 
 /**
- * Range and source labels of one loaded list, encoded on first use. A range's
- * labels name the source entries that contain it, found from the first hit's
- * address: the table never joins ranges across an entry's boundary, so any
- * address of the range gives the same entries.
+ * Range and source labels of one loaded list, encoded on first use and cached
+ * per range and form. A range's labels name the source entries that contain it,
+ * found from the first hit's address: the table never joins ranges across an
+ * entry's boundary, so any address of the range gives the same entries.
  */
 export class ListLabels {
   readonly list: Blocklist;
-  readonly #sides: (SideLabels | undefined)[] = [];
+  readonly #srcText: (Uint8Array | undefined)[] = [];
+  readonly #dstText: (Uint8Array | undefined)[] = [];
+  readonly #json: (Uint8Array | undefined)[] = [];
 
   constructor(list: Blocklist) {
     this.list = list;
   }
 
-  /** Returns the labels of range `index`, which contains `address`. */
-  side(index: number, address: number): SideLabels {
-    return this.#sides[index] ?? this.#encodeSide(index, address);
+  /** Returns ` src_range=R src_sources=S src_listed_since=D` for range `index`, which contains `address`; no date when unknown. */
+  srcText(index: number, address: number): Uint8Array {
+    return this.#srcText[index] ?? (this.#srcText[index] = this.#text("src", index, address));
   }
 
-  #encodeSide(index: number, address: number): SideLabels {
-    const listings = listingsAt(this.list, index, address);
-    const name = (source: number): string => this.list.sources[source] ?? `#${source}`;
-    const narrow = narrowest(listings);
-    const range = narrow !== undefined ? formatRange(narrow.first, narrow.last) : formatRange(this.list.starts[index]!, this.list.ends[index]!);
-    const names = listings.map((listing) => name(listing.source));
-    const since = listedSince(listings);
-    const text = (prefix: string): Uint8Array =>
-      utf8(` ${prefix}_range=${range} ${prefix}_sources=${names.join(",")}` + (since !== 0 ? ` ${prefix}_listed_since=${formatDay(since)}` : ""));
-    const listed = listings.map((listing) => ({
-      source: name(listing.source),
+  /** Returns the same with the `dst_` keys. */
+  dstText(index: number, address: number): Uint8Array {
+    return this.#dstText[index] ?? (this.#dstText[index] = this.#text("dst", index, address));
+  }
+
+  /** Returns `{"range":...,"sources":[...],"listed_since":...,"listed":[...]}` for range `index`. */
+  json(index: number, address: number): Uint8Array {
+    const cached = this.#json[index];
+    if (cached !== undefined) return cached;
+    const side = this.#describe(index, address);
+    const listed = side.listings.map((listing) => ({
+      source: this.#name(listing.source),
       range: formatRange(listing.first, listing.last),
       ...(listing.firstSeen !== 0 ? { first_seen: formatDay(listing.firstSeen), last_seen: formatDay(listing.lastSeen) } : {}),
     }));
-    const json = { range, sources: names, ...(since !== 0 ? { listed_since: formatDay(since) } : {}), listed };
-    const labels = { srcText: text("src"), dstText: text("dst"), json: utf8(JSON.stringify(json)) };
-    this.#sides[index] = labels;
-    return labels;
+    const json = utf8(JSON.stringify({ range: side.range, sources: side.sources, ...(side.since !== 0 ? { listed_since: formatDay(side.since) } : {}), listed }));
+    this.#json[index] = json;
+    return json;
+  }
+
+  #text(prefix: string, index: number, address: number): Uint8Array {
+    const side = this.#describe(index, address);
+    const since = side.since !== 0 ? ` ${prefix}_listed_since=${formatDay(side.since)}` : "";
+    return utf8(` ${prefix}_range=${side.range} ${prefix}_sources=${side.sources.join(",")}${since}`);
+  }
+
+  #describe(index: number, address: number): SideDescription {
+    const listings = listingsAt(this.list, index, address);
+    const narrow = narrowest(listings);
+    return {
+      range: narrow !== undefined ? formatRange(narrow.first, narrow.last) : formatRange(this.list.starts[index]!, this.list.ends[index]!),
+      sources: listings.map((listing) => this.#name(listing.source)),
+      since: listedSince(listings),
+      listings,
+    };
+  }
+
+  #name(source: number): string {
+    return this.list.sources[source] ?? `#${source}`;
   }
 }
 
@@ -214,12 +237,12 @@ export class AlertFormatter {
 
     if (srcRange >= 0 && dstRange >= 0) {
       out.append(TEXT.matchBoth);
-      out.append(this.#labels.side(srcRange, batch.src(hit)).srcText);
-      out.append(this.#labels.side(dstRange, batch.dst(hit)).dstText);
+      out.append(this.#labels.srcText(srcRange, batch.src(hit)));
+      out.append(this.#labels.dstText(dstRange, batch.dst(hit)));
     } else if (srcRange >= 0) {
-      out.append(this.#srcTails[srcRange] ?? this.#textTail(this.#srcTails, srcRange, TEXT.matchSrc, this.#labels.side(srcRange, batch.src(hit)).srcText));
+      out.append(this.#srcTails[srcRange] ?? this.#textTail(this.#srcTails, srcRange, TEXT.matchSrc, this.#labels.srcText(srcRange, batch.src(hit))));
     } else {
-      out.append(this.#dstTails[dstRange] ?? this.#textTail(this.#dstTails, dstRange, TEXT.matchDst, this.#labels.side(dstRange, batch.dst(hit)).dstText));
+      out.append(this.#dstTails[dstRange] ?? this.#textTail(this.#dstTails, dstRange, TEXT.matchDst, this.#labels.dstText(dstRange, batch.dst(hit))));
     }
     const layer = batch.layer(hit);
     if (layer > 0) {
@@ -264,14 +287,14 @@ export class AlertFormatter {
       out.append(JSON_TEXT.side);
       out.append(SIDE_NAMES.both);
       out.append(JSON_TEXT.src);
-      out.append(this.#labels.side(srcRange, batch.src(hit)).json);
+      out.append(this.#labels.json(srcRange, batch.src(hit)));
       out.append(JSON_TEXT.dest);
-      out.append(this.#labels.side(dstRange, batch.dst(hit)).json);
+      out.append(this.#labels.json(dstRange, batch.dst(hit)));
       out.append(JSON_TEXT.end);
     } else if (srcRange >= 0) {
-      out.append(this.#srcTails[srcRange] ?? this.#jsonTail(this.#srcTails, srcRange, SIDE_NAMES.src, JSON_TEXT.src, this.#labels.side(srcRange, batch.src(hit)).json));
+      out.append(this.#srcTails[srcRange] ?? this.#jsonTail(this.#srcTails, srcRange, SIDE_NAMES.src, JSON_TEXT.src, this.#labels.json(srcRange, batch.src(hit))));
     } else {
-      out.append(this.#dstTails[dstRange] ?? this.#jsonTail(this.#dstTails, dstRange, SIDE_NAMES.dest, JSON_TEXT.destOnly, this.#labels.side(dstRange, batch.dst(hit)).json));
+      out.append(this.#dstTails[dstRange] ?? this.#jsonTail(this.#dstTails, dstRange, SIDE_NAMES.dest, JSON_TEXT.destOnly, this.#labels.json(dstRange, batch.dst(hit))));
     }
   }
 
