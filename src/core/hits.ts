@@ -6,12 +6,16 @@ import * as abi from "./abi.js";
 export class HitBatch {
   readonly #memory: WebAssembly.Memory;
   readonly #pointer: number;
+  readonly #namesPointer: number;
   #view: DataView;
   count = 0;
+  /** Changes with every refresh, so that a cache of one batch's names can tell batches apart. */
+  serial = 0;
 
-  constructor(memory: WebAssembly.Memory, pointer: number) {
+  constructor(memory: WebAssembly.Memory, pointer: number, namesPointer: number) {
     this.#memory = memory;
     this.#pointer = pointer;
+    this.#namesPointer = namesPointer;
     this.#view = new DataView(memory.buffer);
   }
 
@@ -19,6 +23,7 @@ export class HitBatch {
   refresh(count: number): HitBatch {
     if (this.#view.buffer !== this.#memory.buffer) this.#view = new DataView(this.#memory.buffer);
     this.count = count;
+    this.serial++;
     return this;
   }
 
@@ -74,6 +79,22 @@ export class HitBatch {
   }
   origLen(hit: number): number {
     return this.#view.getUint32(hit + abi.HIT_ORIGLEN, true);
+  }
+  /** Returns the length in bytes of the hit's names; 0 when it has none. */
+  namesLength(hit: number): number {
+    return this.#view.getUint32(hit + abi.HIT_NAMES_LENGTH, true);
+  }
+  /** Returns the offset of the hit's names, the same for hits of one batch that share them. */
+  namesOffset(hit: number): number {
+    return this.#view.getUint32(hit + abi.HIT_NAMES_OFFSET, true);
+  }
+  /**
+   * Returns the hit's names as encoded by the core (see hitnames.ts there): a view
+   * into core memory, valid during the callback.
+   */
+  namesData(hit: number): Uint8Array {
+    const offset = this.namesOffset(hit);
+    return new Uint8Array(this.#memory.buffer, this.#namesPointer + offset, this.namesLength(hit));
   }
   /** Returns the captured packet bytes: a view into core memory, valid during the callback. */
   packetData(hit: number): Uint8Array {

@@ -25,7 +25,14 @@ export interface ScannerOptions {
   dedupSeconds: number;
   /** Also return suppressed repeats, flagged HF_SUPPRESSED. */
   returnSuppressed?: boolean;
+  /** Entries of the names table (see names.ts in the core); 0 turns name tracking off. */
+  namesTableEntries?: number;
 }
+
+/** Names table entries when the options do not say: about 8.7 MB of core memory. */
+export const DEFAULT_NAMES_TABLE_ENTRIES = 8192;
+/** Most names table entries the core accepts (MAX_NAMES_TABLE_ENTRIES in names.ts). */
+export const MAX_NAMES_TABLE_ENTRIES = 131072;
 
 /** What the end of an input looked like. */
 export interface InputEnd {
@@ -52,8 +59,9 @@ export class Scanner {
     this.#core.noticesPointer();
     this.#core.setDedupWindow(options.dedupSeconds);
     this.#core.setReturnSuppressed(options.returnSuppressed === true ? 1 : 0);
+    this.#core.setNamesTableSize(options.namesTableEntries ?? DEFAULT_NAMES_TABLE_ENTRIES);
     this.#bytes = new Uint8Array(this.#core.memory.buffer);
-    this.#batch = new HitBatch(this.#core.memory, this.#core.hitsPointer());
+    this.#batch = new HitBatch(this.#core.memory, this.#core.hitsPointer(), this.#core.hitNamesPointer());
   }
 
   /**
