@@ -5,8 +5,8 @@
 // entry keeps up to NAMES_PER_ENTRY names, each with its sources and the time it
 // was last seen (a counter, not capture time). A full set gives way to its least
 // recently used entry, and a full entry to its least recently seen name; both
-// are counted. Nothing is allocated per packet: the table is allocated once, by
-// `setTableSize`.
+// are counted. Nothing is allocated per packet: the table is allocated once, when
+// the first name is recorded.
 
 import { C_NAMES_DNS, C_NAMES_EVICTED, C_NAMES_HTTP, C_NAMES_REJECTED, C_NAMES_REPLACED, C_NAMES_SNI, MAX_NAME_LENGTH, NAME_CNAME, NAME_DNS, NAME_HTTP, NAME_SNI } from "./abi";
 import { addCounter } from "./counters";
@@ -54,20 +54,26 @@ export function setTableSize(entries: u32): void {
   const sets = (min(entries, MAX_NAMES_TABLE_ENTRIES) + WAYS - 1) / WAYS;
   namesEnabled = sets > 0;
   tableSets = sets;
-  if (sets == 0) return;
-  if (sets > allocatedSets) {
-    if (table != 0) heap.free(table);
-    table = heap.alloc(<usize>sets * WAYS * ENTRY_SIZE);
-    allocatedSets = sets;
-  }
-  hitNamesPointer();
-  resetNames();
+  tableReady = false;
+  clock = 0;
+  if (sets > 0) hitNamesPointer();
 }
 
-/** Forgets every recorded name. */
-export function resetNames(): void {
-  if (table != 0) memory.fill(table, 0, <usize>allocatedSets * WAYS * ENTRY_SIZE);
-  clock = 0;
+/** Set once the table is allocated and emptied for the current size. */
+let tableReady: bool = false;
+
+/**
+ * Allocates and empties the table when the first name is recorded, so that a
+ * capture without names costs no table memory (8.7 MB at the default size).
+ */
+function prepareTable(): void {
+  if (tableSets > allocatedSets) {
+    if (table != 0) heap.free(table);
+    table = heap.alloc(<usize>tableSets * WAYS * ENTRY_SIZE);
+    allocatedSets = tableSets;
+  }
+  memory.fill(table, 0, <usize>tableSets * WAYS * ENTRY_SIZE);
+  tableReady = true;
 }
 
 /** Returns the number of entries the table holds (0 when name tracking is off). */
@@ -84,7 +90,7 @@ function setFor(client: u32, server: u32): usize {
 
 /** Returns the entry for (client, server), or 0 when there is none. */
 export function findNames(client: u32, server: u32): usize {
-  if (!namesEnabled) return 0;
+  if (!tableReady) return 0;
   const set = setFor(client, server);
   for (let way: u32 = 0; way < WAYS; way++) {
     const entry = set + <usize>way * ENTRY_SIZE;
@@ -98,6 +104,7 @@ export function findNames(client: u32, server: u32): usize {
 
 /** Returns the entry for (client, server), taking the least recently used way of its set when new. */
 function claimEntry(client: u32, server: u32): usize {
+  if (!tableReady) prepareTable();
   const found = findNames(client, server);
   if (found != 0) return found;
   const set = setFor(client, server);

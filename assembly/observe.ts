@@ -8,20 +8,7 @@ import { readU16BE, readU32BE } from "./bytes";
 import { addCounter } from "./counters";
 import { packetDst, packetDstPort, packetFlags, packetPayloadEnd, packetPayloadOffset, packetProto, packetSrc, packetSrcPort } from "./decode";
 import { readDnsResponse, readTcpDns } from "./dns";
-import {
-  appendToFlow,
-  claimFlow,
-  findFlow,
-  flowBuffer,
-  flowBuffered,
-  flowNextSeq,
-  flowState,
-  FLOW_AWAITING_PAYLOAD,
-  FLOW_BUFFER_SIZE,
-  FLOW_PARTIAL_HELLO,
-  releaseFlow,
-  resetFlows,
-} from "./flows";
+import { appendToFlow, awaitingFlows, flowBuffer, flowBuffered, flowNextSeq, FLOW_BUFFER_SIZE, helloFlows } from "./flows";
 import { hostLength, hostOffset, readHttpHost, startsHttpRequest } from "./http";
 import { namesEnabled, recordName, setTableSize } from "./names";
 import { HELLO_FOUND, HELLO_NEED_MORE, HELLO_NO_SNI, HELLO_SPANS_RECORDS, helloNameLength, helloNameOffset, readClientHello, startsClientHello } from "./tls";
@@ -41,7 +28,9 @@ const TCP_ACK: u8 = 0x10;
  */
 export function setNamesTableSize(entries: u32): void {
   setTableSize(entries);
-  if (namesEnabled) resetFlows();
+  if (!namesEnabled) return;
+  awaitingFlows.reset();
+  helloFlows.reset();
 }
 
 /** Reads the names in the payload of the last decoded IPv4 header of `data`. */
@@ -90,29 +79,32 @@ function observeClientSegment(payload: usize, length: u32, seq: u32, tcpFlags: u
     // Data on a SYN (TCP Fast Open, RFC 7413) is the first payload; the SYN flag
     // takes the sequence number before it.
     if (length > 0) readFirstPayload(payload, length, seq + 1, true);
-    else claimFlow(packetSrc, packetDst, ports, FLOW_AWAITING_PAYLOAD, seq + 1);
+    else awaitingFlows.claim(packetSrc, packetDst, ports, seq + 1);
     return;
   }
   if (length == 0) return;
 
-  const flow = findFlow(packetSrc, packetDst, ports);
-  if (flow != 0) {
-    const gap = <i32>(seq - flowNextSeq(flow));
+  const hello = helloFlows.find(packetSrc, packetDst, ports);
+  if (hello != 0) {
+    const gap = <i32>(seq - flowNextSeq(hello));
     if (gap < 0) return; // a retransmission of bytes already read
-    if (flowState(flow) == FLOW_PARTIAL_HELLO) {
-      if (gap == 0) {
-        continueClientHello(flow, payload, length);
-        return;
-      }
-      addCounter(C_TLS_CLIENTHELLO_INCOMPLETE, 1); // a segment is missing
-    }
-    releaseFlow(flow);
     if (gap == 0) {
-      readFirstPayload(payload, length, seq, true);
+      continueClientHello(hello, payload, length);
       return;
     }
+    addCounter(C_TLS_CLIENTHELLO_INCOMPLETE, 1); // a segment is missing
+    helloFlows.release(hello);
   }
-  readFirstPayload(payload, length, seq, false);
+
+  let first = false;
+  const awaiting = awaitingFlows.find(packetSrc, packetDst, ports);
+  if (awaiting != 0) {
+    const gap = <i32>(seq - flowNextSeq(awaiting));
+    if (gap < 0) return; // before the first byte: not a segment of this flow
+    awaitingFlows.release(awaiting);
+    first = gap == 0;
+  }
+  readFirstPayload(payload, length, seq, first);
 }
 
 /** Reads a payload that starts a flow (`first`) or may start a request. */
@@ -138,16 +130,16 @@ function startClientHello(payload: usize, length: u32, seq: u32): void {
     return;
   }
   const ports = (packetSrcPort << 16) | packetDstPort;
-  const flow = claimFlow(packetSrc, packetDst, ports, FLOW_PARTIAL_HELLO, seq);
-  appendToFlow(flow, payload, length, length);
+  const flow = helloFlows.claim(packetSrc, packetDst, ports, seq);
+  appendToFlow(flow, payload, length);
 }
 
 function continueClientHello(flow: usize, payload: usize, length: u32): void {
-  appendToFlow(flow, payload, length, length);
+  appendToFlow(flow, payload, length);
   const buffered = flowBuffered(flow);
   const result = readClientHello(flowBuffer(flow), buffered);
   if (result == HELLO_NEED_MORE && buffered < FLOW_BUFFER_SIZE) return;
-  releaseFlow(flow);
+  helloFlows.release(flow);
   if (result == HELLO_NEED_MORE) {
     addCounter(C_TLS_CLIENTHELLO_INCOMPLETE, 1); // longer than the buffer
     return;

@@ -52,7 +52,8 @@ export class Scanner {
     this.#core = instantiateCore();
     this.#events = events;
     // Allocate every fixed buffer now, so that later calls grow memory only when a
-    // new range table is loaded.
+    // new range table is loaded or the first host name is recorded (the names
+    // table, which a capture without names never needs).
     this.#core.inputPointer();
     this.#core.hitsPointer();
     this.#core.countersPointer();
