@@ -38,7 +38,6 @@ const TYPE_A: u32 = 1;
 const TYPE_CNAME: u32 = 5;
 const CLASS_IN: u32 = 1;
 
-// Results of `readName` below 0: the counter of the reason, negated.
 const NAME_SLOT_SIZE: usize = 256;
 
 /** Decoded names: slot 0 is the question name, then the chain, then the record owner. */
@@ -128,8 +127,8 @@ export function readTcpDns(payload: usize, available: u32, client: u32): void {
 
 /**
  * Reads the DNS message at `message` (`length` bytes) if it is a response, and
- * records the names of its A records for `client`. `partial` says the message
- * continues past `length` (TCP), so running out of bytes is not malformed.
+ * records the names of its A records for `client`. `partial` means that the
+ * message continues past `length` (TCP), so running out of bytes is not malformed.
  */
 export function readDnsResponse(message: usize, length: u32, client: u32, partial: bool): void {
   if (length < 3) return;

@@ -5,9 +5,9 @@
 // non-TLS first payloads on port 443 without counting every later segment.
 //
 // A new flow replaces whatever its slot held; a replaced ClientHello in progress
-// is counted as incomplete. A hello slot holds FLOW_BUFFER_SIZE bytes, enough for
-// the 1.5 to 2 KB ClientHellos that post-quantum key shares make (an estimate
-// from current browsers, not a limit of TLS).
+// is counted as incomplete. A hello slot has room for FLOW_BUFFER_SIZE bytes,
+// enough for the 1.5 to 2 KB ClientHellos that post-quantum key shares make (an
+// estimate from current browsers, not a limit of TLS).
 
 import { C_TLS_CLIENTHELLO_INCOMPLETE } from "./abi";
 import { addCounter } from "./counters";

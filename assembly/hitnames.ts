@@ -11,8 +11,8 @@ export const NAMES_PER_ENTRY: i32 = 4;
 export const MAX_HIT_NAMES_LENGTH: u32 = 1 + <u32>NAMES_PER_ENTRY * (2 + MAX_NAME_LENGTH);
 /**
  * Room for the names of one batch. A batch stops with STATUS_HITS_FULL before a
- * packet whose hits might not fit, so this only bounds how many hits with long
- * names one batch holds; repeated hits on one entry share one copy.
+ * packet whose hits might not fit, so this bounds only the number of hits with
+ * long names per batch. Repeated hits on one entry share one copy.
  */
 const HIT_NAMES_CAPACITY: u32 = 256 * 1024;
 

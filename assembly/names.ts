@@ -13,14 +13,14 @@ import { addCounter } from "./counters";
 import { hitBatchSerial, hitNamesPointer, NAMES_PER_ENTRY, reserveHitNames } from "./hitnames";
 
 const WAYS: u32 = 4;
-/** Most entries `setNamesTableSize` accepts (about 140 MB). */
+/** Maximum entries that `setTableSize` accepts (about 140 MB). */
 export const MAX_NAMES_TABLE_ENTRIES: u32 = 131072;
 
 // Entry layout. The header is followed by NAMES_PER_ENTRY name slots.
 const ENTRY_CLIENT: usize = 0; // u32
 const ENTRY_SERVER: usize = 4; // u32
 const ENTRY_LAST_USED: usize = 8; // u32, clock value of the last record or lookup
-const ENTRY_USED: usize = 12; // u8, 1 when the entry holds a pair
+const ENTRY_USED: usize = 12; // u8, 1 when the entry is in use
 const ENTRY_UNREPORTED: usize = 13; // u8, 1 when a name was added since the last reported hit
 const ENTRY_NAME_COUNT: usize = 14; // u8
 const ENTRY_COPY_BATCH: usize = 16; // u32, hitBatchSerial of the last copy into the hit names
@@ -76,7 +76,7 @@ function prepareTable(): void {
   tableReady = true;
 }
 
-/** Returns the number of entries the table holds (0 when name tracking is off). */
+/** Returns the table's capacity in entries (0 when name tracking is off). */
 export function namesTableEntries(): u32 {
   return tableSets * WAYS;
 }
@@ -157,9 +157,9 @@ function countRecorded(source: u8): void {
 
 /**
  * Records that `client` used the name at `name` (`length` bytes) for `server`,
- * learned from `source` (one NAME_* bit). The name is stored with ASCII letters
- * lower-cased, as DNS names compare without case; the bytes at `name`, which may
- * be packet data, are not changed. Empty names and names longer than
+ * learned from `source` (one NAME_* bit). The stored copy has its ASCII letters
+ * lower-cased, because DNS names compare without case. The bytes at `original`,
+ * which may be packet data, stay unchanged. Empty names and names longer than
  * MAX_NAME_LENGTH are counted and not recorded.
  */
 export function recordName(client: u32, server: u32, source: u8, original: usize, length: u32): void {
@@ -214,10 +214,10 @@ function oldestSlot(entry: usize, count: i32): i32 {
 }
 
 /**
- * Returns the entry whose names belong on a hit: for a listed destination the
- * names the source used for it, else (or when there are none and the source is
- * listed too) the names the destination used for the listed source. Returns 0
- * when there is none.
+ * Returns the entry whose names belong on a hit, or 0. For a listed destination
+ * these are the names the source used for it. Otherwise, or when there are none
+ * and the source is listed too, they are the names the destination used for the
+ * source.
  */
 export function findNamesForHit(src: u32, dst: u32, srcListed: bool, dstListed: bool): usize {
   if (dstListed) {

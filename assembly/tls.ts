@@ -18,7 +18,10 @@ const CONTENT_HANDSHAKE: u32 = 22;
 const HANDSHAKE_CLIENT_HELLO: u32 = 1;
 const EXTENSION_SERVER_NAME: u32 = 0;
 const NAME_TYPE_HOST_NAME: u32 = 0;
-/** Largest record payload: 2^14 bytes plus the 2048 that TLS 1.2 allows for expansion. */
+/**
+ * Maximum record length accepted: 2^14 bytes plus the 2048 that TLS 1.2 allows a
+ * ciphertext to grow (RFC 5246 section 6.2.3), as a lenient bound.
+ */
 const MAX_RECORD_LENGTH: u32 = 16384 + 2048;
 const RECORD_HEADER_LENGTH: u32 = 5;
 const HANDSHAKE_HEADER_LENGTH: u32 = 4;

@@ -29,9 +29,9 @@ export interface ScannerOptions {
   namesTableEntries?: number;
 }
 
-/** Names table entries when the options do not say: about 8.7 MB of core memory. */
+/** Default names table entries: about 8.7 MB of core memory, allocated at the first name. */
 export const DEFAULT_NAMES_TABLE_ENTRIES = 8192;
-/** Most names table entries the core accepts (MAX_NAMES_TABLE_ENTRIES in names.ts). */
+/** Maximum names table entries that the core accepts (MAX_NAMES_TABLE_ENTRIES in names.ts). */
 export const MAX_NAMES_TABLE_ENTRIES = 131072;
 
 /** What the end of an input looked like. */

@@ -15,7 +15,7 @@ import type { AlertFormat } from "./alerts.js";
 
 export interface HostName {
   name: string;
-  /** Where the name was seen: "sni", "http", "dns" (the question) or "cname" (the canonical name). */
+  /** Sources of the name: "sni", "http", "dns" (the question) or "cname" (the canonical name). */
   sources: string[];
 }
 
