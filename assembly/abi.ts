@@ -78,6 +78,8 @@ export const C_CAPLEN_ABOVE_SNAPLEN: i32 = 12;
 export const C_DEDUP_EVICTIONS: i32 = 13;
 export const C_CAPTURED_BYTES: i32 = 14;
 export const C_INNER_IPV4: i32 = 15; // IPv4 headers decoded inside a tunnel
+export const C_IP_OPTIONS_CUT: i32 = 16; // decoded, but IPv4 options cut by the snaplen
+export const C_SKIP_HEADER_LIMIT: i32 = 17; // more tags, labels or headers than the decoder follows
 export const COUNTER_SLOTS: i32 = 32;
 
 // Notices: events the TypeScript side reports once, read after each call.
