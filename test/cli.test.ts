@@ -68,6 +68,21 @@ describe("scan output", () => {
     assert.match(result.stderr, /1 alert, 4 suppressed/);
   });
 
+  it("labels hits on many distinct ranges correctly", async () => {
+    // More distinct ranges than the formatter caches line ends for, each hit twice.
+    // Every other address, so that no two entries merge into one range.
+    const addresses = Array.from({ length: 6000 }, (_, i) => `100.64.${(2 * i) >> 8}.${(2 * i) & 255}`);
+    const list = writeBlocklist(listOf(addresses, "many"));
+    const packets = [...addresses, ...addresses].map((src, i) => ({ tsSec: 1_700_000_000 + i, tsFrac: 0, data: ipv4({ src, dst: "10.0.0.1", proto: 1 }) }));
+    const result = await runCli(["--blocklist", list, "--dedup", "0", "--quiet"], { input: buildPcap(packets, { linkType: 228 }) });
+    const lines = result.stdout.trim().split("\n");
+    assert.equal(lines.length, 12000);
+    for (const [i, line] of lines.entries()) {
+      const address = addresses[i % 6000]!;
+      assert.ok(line.endsWith(` ICMP ${address} -> 10.0.0.1 match=src src_range=${address}/32 src_sources=many`), line);
+    }
+  });
+
   it("prefixes lines with the input name when reading several inputs", async () => {
     const directory = temporaryDirectory();
     writeFileSync(join(directory, "a.pcap"), buildPcap(records(1), { linkType: 1 }));
