@@ -7,11 +7,11 @@
 // address of prefix p. Every range that can contain an address of prefix p lies
 // between bucket p and bucket p + 1 (inclusive), so the binary search runs over a
 // handful of ranges instead of the whole table, and most misses end without
-// touching the ranges at all. Large tables get more buckets (up to 2^20, 4 MiB)
+// touching the ranges at all. Large tables get more buckets (up to 2^18, 1 MiB)
 // to keep that handful small.
 
 const MIN_BUCKET_BITS: u32 = 16;
-const MAX_BUCKET_BITS: u32 = 20;
+const MAX_BUCKET_BITS: u32 = 18;
 /**
  * Tables with more ranges than this also get a coverage bitmap: one bit per /24,
  * set when any listed address lies in it. With a million ranges the bucket index
@@ -88,7 +88,11 @@ function rangeEnd(index: i32): u32 {
   return load<u32>(ranges + (<usize>index << 3), 4);
 }
 
-/** Picks about one bucket per range, between 2^16 and 2^20 buckets. */
+/**
+ * Picks about one bucket per range, between 2^16 and 2^MAX_BUCKET_BITS buckets.
+ * The coverage bitmap already answers most probes of a large table, so the index
+ * behind it stays at 1 MiB rather than growing with the table.
+ */
 function chooseBucketBits(count: i32): u32 {
   let bits = MIN_BUCKET_BITS;
   while (bits < MAX_BUCKET_BITS && (<i32>1 << bits) < count) bits++;
