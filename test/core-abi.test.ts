@@ -31,6 +31,8 @@ it("abi constants match the core's exported globals", () => {
     caplenAboveSnaplen: "C_CAPLEN_ABOVE_SNAPLEN",
     dedupEvictions: "C_DEDUP_EVICTIONS",
     capturedBytes: "C_CAPTURED_BYTES",
+    ipOptionsCut: "C_IP_OPTIONS_CUT",
+    skipHeaderLimit: "C_SKIP_HEADER_LIMIT",
     innerIPv4: "C_INNER_IPV4",
     dnsResponses: "C_DNS_RESPONSES",
     dnsTruncated: "C_DNS_TRUNCATED",

@@ -4,6 +4,7 @@ import { readFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import type { Blocklist } from "./build.js";
+import { describeFileError } from "../util/file-errors.js";
 import { BlocklistError, decodeBlocklist } from "./format.js";
 
 export type Environment = Readonly<Record<string, string | undefined>>;
@@ -35,7 +36,7 @@ export async function loadBlocklist(path: string): Promise<Blocklist> {
         `no blocklist at ${path}; build one with \`repfilter compile LIST.txt -o ${path}\` or \`repfilter update\`, or pass --blocklist PATH`,
       );
     }
-    throw new BlocklistError("ERR_BLOCKLIST_READ", `${path}: cannot read the blocklist (${code ?? String(error)})`);
+    throw new BlocklistError("ERR_BLOCKLIST_READ", `${path}: cannot read the blocklist (${describeFileError(error)})`);
   }
   return decodeBlocklist(bytes, path);
 }

@@ -89,10 +89,10 @@ export async function main(argv: string[], io: ScanIO): Promise<number> {
     .description("Build a blocklist file from text lists: one IPv4 address, CIDR block or range (a-b) per line, # and ; comments.")
     .argument("<FILE...>", "text lists to merge, each one named source; - reads stdin")
     .requiredOption("-o, --output <path>", "blocklist file to write (replaced atomically)")
-    .option("-n, --name <name>", "source name for the next FILE, repeatable (default: the file name without extension)", collect, [])
+    .option("-n, --name <name>", "source name for the next FILE, repeatable (default: the file name without extension)", collect)
     .helpOption("-h, --help", "show this help and exit")
-    .action(async (files: string[], options: { output: string; name: string[] }) => {
-      status = await runCompile(files, { output: options.output, names: options.name }, io);
+    .action(async (files: string[], options: { output: string; name?: string[] }) => {
+      status = await runCompile(files, { output: options.output, names: options.name ?? [] }, io);
     });
 
   program
@@ -102,15 +102,15 @@ export async function main(argv: string[], io: ScanIO): Promise<number> {
     .option("-c, --config <file>", "feeds config to apply over the bundled default (default: $XDG_CONFIG_HOME/repfilter/feeds.json if it exists)")
     .option("-o, --output <path>", "blocklist file to replace (default: $REPFILTER_BLOCKLIST, else $XDG_DATA_HOME/repfilter/blocklist.bin)")
     .option("--state-dir <dir>", "cache of last good downloads and their validators (default: $XDG_STATE_HOME/repfilter)")
-    .option("--allow <file>", "text list of addresses, CIDR blocks or ranges that must never alert, repeatable", collect, [])
+    .option("--allow <file>", "text list of addresses, CIDR blocks or ranges that must never alert, repeatable", collect)
     .option("--daemon", "keep running and update on a schedule until SIGTERM")
     .option("--schedule <cron>", `cron expression for --daemon, 5 fields or 6 with seconds first (default: "${DEFAULT_SCHEDULE}", daily at 04:17)`)
     .helpOption("-h, --help", "show this help and exit")
     .addHelpText("after", UPDATE_HELP_AFTER)
-    .action(async (options: { config?: string; output?: string; stateDir?: string; allow: string[]; daemon?: boolean; schedule?: string }) => {
+    .action(async (options: { config?: string; output?: string; stateDir?: string; allow?: string[]; daemon?: boolean; schedule?: string }) => {
       // Loaded on demand: undici and node-cron would slow down the start of every scan.
       const { runUpdateCommand } = await import("./update.js");
-      status = await runUpdateCommand({ ...options, daemon: options.daemon === true }, io);
+      status = await runUpdateCommand({ ...options, allow: options.allow ?? [], daemon: options.daemon === true }, io);
     });
 
   for (const command of [program, ...program.commands]) {
@@ -142,11 +142,9 @@ interface ScanCommandOptions {
 }
 
 function parseSeconds(value: string): number {
-  const seconds = Number(value);
-  if (value.trim() === "" || !Number.isFinite(seconds) || seconds < 0) {
-    throw new InvalidArgumentError(`expected a number of seconds (0 or more), got "${value}"`);
-  }
-  return seconds;
+  // Decimal only: Number() would also take "0x10", "1e3" and " 5 ".
+  if (!/^[0-9]+(\.[0-9]+)?$/.test(value)) throw new InvalidArgumentError("expected a number of seconds, 0 or more, such as 60 or 0.5");
+  return Number(value);
 }
 
 function parseNamesTableEntries(value: string): number {
@@ -157,6 +155,6 @@ function parseNamesTableEntries(value: string): number {
   return entries;
 }
 
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
 }

@@ -14,6 +14,7 @@ import { ByteBuilder } from "../output/byte-builder.js";
 import { describeLinkType } from "../output/linktypes.js";
 import { formatBytes, formatCount, summaryLines } from "../output/summary.js";
 import { LineWriter } from "../output/writer.js";
+import { describeFileError, displayName } from "../util/file-errors.js";
 import { Diagnostics } from "./diagnostics.js";
 import { GzipError, readFileInput, readStdinInput, type Readable, type StdinSource } from "./inputs.js";
 import { ListReloader } from "./reload.js";
@@ -42,12 +43,6 @@ export interface ScanOptions {
 
 const PROGRESS_INTERVAL_MS = 250;
 
-/** Plain words for the file errors a user is likely to cause. */
-const READ_ERRORS: Record<string, string> = {
-  ENOENT: "no such file",
-  EISDIR: "is a directory",
-  EACCES: "permission denied",
-};
 
 /** Runs a scan and returns the exit status: 0 alerts printed, 1 none, 2 an error. */
 export async function runScan(files: string[], options: ScanOptions, io: ScanIO): Promise<number> {
@@ -85,6 +80,10 @@ class ScanSession {
   #inputSize: number | undefined;
   #inputRead = 0;
   #stopRequested = false;
+  /** The signal that stopped the run, if one did. */
+  #stopSignal: NodeJS.Signals | undefined;
+  /** Inputs opened, so that a run whose every input failed to open prints no summary. */
+  #opened = 0;
   #resolveStopping: () => void = () => {};
   readonly #stopping = new Promise<void>((resolve) => {
     this.#resolveStopping = resolve;
@@ -137,16 +136,21 @@ class ScanSession {
     if (this.#writer.failure !== undefined) {
       this.#diagnostics.error(`cannot write alerts: ${this.#writer.failure.message}`);
     }
+    const status = this.#diagnostics.errors > 0 ? 2 : this.#printed > 0 ? 0 : 1;
     // A closed stdout ends the run quietly, as SIGPIPE would end tcpdump or grep.
-    if (this.#writer.closed && this.#writer.failure === undefined) return this.#printed > 0 ? 0 : 1;
-    if (!this.#options.quiet) this.#printSummary();
-    if (this.#diagnostics.errors > 0) return 2;
-    return this.#printed > 0 ? 0 : 1;
+    if (this.#writer.closed && this.#writer.failure === undefined) return status;
+    if (!this.#options.quiet && this.#opened > 0) this.#printSummary();
+    if (this.#stopSignal !== undefined) {
+      this.#diagnostics.info(`interrupted by ${this.#stopSignal}; the summary covers the packets read until then`);
+      // 128 + the signal number, as a shell reports a command killed by it.
+      return this.#stopSignal === "SIGINT" ? 130 : 143;
+    }
+    return status;
   }
 
   async #scanInput(input: string, several: boolean): Promise<void> {
     const isStdin = input === "-";
-    this.#inputName = isStdin ? "stdin" : input;
+    this.#inputName = isStdin ? "stdin" : displayName(input);
     this.#inputSize = undefined;
     this.#inputRead = 0;
     this.#formatter.setContext({
@@ -160,14 +164,16 @@ class ScanSession {
     const before = this.#scanner.counters();
     this.#scanner.beginInput();
     const hooks = {
-      afterChunk: (bytesRead: number) => {
+      counted: (bytesRead: number) => {
+        this.#opened = Math.max(this.#opened, 1);
         this.#inputBytes += bytesRead;
         this.#inputRead += bytesRead;
-        return this.#flush();
       },
+      afterChunk: () => this.#flush(),
       stopped: () => this.#stopped(),
       stopping: this.#stopping,
       setSize: (bytes: number | undefined) => {
+        this.#opened++;
         this.#inputSize = bytes;
       },
     };
@@ -194,7 +200,7 @@ class ScanSession {
     }
     const code = (error as NodeJS.ErrnoException).code;
     if (typeof code === "string" && code.startsWith("E")) {
-      this.#diagnostics.error(`${this.#inputName}: cannot read: ${READ_ERRORS[code] ?? code}`);
+      this.#diagnostics.error(`${this.#inputName}: cannot read: ${describeFileError(error)}`);
       return;
     }
     throw error;
@@ -275,6 +281,7 @@ class ScanSession {
     const stop = (signal: NodeJS.Signals): void => {
       if (this.#stopRequested) process.exit(signal === "SIGINT" ? 130 : 143);
       this.#stopRequested = true;
+      this.#stopSignal = signal;
       this.#resolveStopping();
       // A stream blocked on a live pipe would wait for the next packet; end it now.
       this.#stdinStream?.destroy?.();

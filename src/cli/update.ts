@@ -13,6 +13,7 @@ import { runUpdate } from "../update/run.js";
 import { defaultStateDirectory } from "../update/state.js";
 import { Diagnostics } from "./diagnostics.js";
 import type { ScanIO } from "./scan.js";
+import { describeFileError } from "../util/file-errors.js";
 
 export interface UpdateCommandOptions {
   config?: string;
@@ -65,7 +66,7 @@ async function readAllowFile(file: string): Promise<Array<{ first: number; last:
   try {
     bytes = await readFile(file);
   } catch (error) {
-    throw new ConfigError(`--allow ${file}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    throw new ConfigError(`--allow ${file}: cannot read it (${describeFileError(error)})`);
   }
   let parsed;
   try {

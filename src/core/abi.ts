@@ -49,6 +49,8 @@ export const Counter = {
   dedupEvictions: 13,
   capturedBytes: 14,
   innerIPv4: 15,
+  ipOptionsCut: 16,
+  skipHeaderLimit: 17,
   dnsResponses: 32,
   dnsTruncated: 33,
   dnsBadPointer: 34,
@@ -84,6 +86,7 @@ export const SKIP_REASONS: ReadonlyArray<readonly [string, number]> = [
   ["bad_ip_header_length", Counter.skipBadIHL],
   ["truncated_ip_header", Counter.skipIPTruncated],
   ["bad_ip_len", Counter.skipBadIPLength],
+  ["header_limit", Counter.skipHeaderLimit],
 ];
 
 export const NOTICE_LINKTYPE = 1;

@@ -13,10 +13,13 @@ import { TimestampFormatter } from "./timestamp.js";
 
 export type AlertFormat = "text" | "json";
 
-/** Range and source labels of one loaded list, encoded on first use. */
+/**
+ * Range and source labels of one loaded list. Source names are encoded once per
+ * source set; range labels are formatted on each use, because a large list can
+ * have a million ranges and a cache of them would grow with the capture.
+ */
 export class ListLabels {
   readonly list: Blocklist;
-  readonly #ranges: (Uint8Array | undefined)[] = [];
   readonly #setText: (Uint8Array | undefined)[] = [];
   readonly #setJson: (Uint8Array | undefined)[] = [];
 
@@ -26,12 +29,12 @@ export class ListLabels {
 
   /** Returns the range as `a.b.c.d/n` or `first-last`. */
   range(index: number): Uint8Array {
-    let label = this.#ranges[index];
-    if (label === undefined) {
-      label = utf8(formatRange(this.list.starts[index]!, this.list.ends[index]!));
-      this.#ranges[index] = label;
-    }
-    return label;
+    return utf8(formatRange(this.list.starts[index]!, this.list.ends[index]!));
+  }
+
+  /** Appends the range as `a.b.c.d/n` or `first-last`. */
+  appendRange(out: ByteBuilder, index: number): void {
+    out.range(this.list.starts[index]!, this.list.ends[index]!);
   }
 
   /** Returns the source names of range `index`, comma-separated. */
@@ -66,6 +69,25 @@ export interface AlertContext {
   filename?: string;
   /** Text prefix naming the input, used when a run reads several inputs. */
   prefix?: string;
+}
+
+/**
+ * Cached line ends per range index, at most MAX_ENTRIES of them: a capture that
+ * hits many distinct ranges of a large list must not grow memory without bound,
+ * so a full cache is emptied and refilled by the ranges hit from then on.
+ */
+class TailCache {
+  static readonly MAX_ENTRIES = 4096;
+  readonly #tails = new Map<number, Uint8Array>();
+
+  get(range: number): Uint8Array | undefined {
+    return this.#tails.get(range);
+  }
+
+  set(range: number, tail: Uint8Array): void {
+    if (this.#tails.size >= TailCache.MAX_ENTRIES) this.#tails.clear();
+    this.#tails.set(range, tail);
+  }
 }
 
 function concat(parts: Uint8Array[]): Uint8Array {
@@ -126,8 +148,8 @@ export class AlertFormatter {
   #labels: ListLabels;
   // The end of a line for a match on one side, per range index: most lines end in
   // one of these, so one copy replaces the half-dozen pieces it is made of.
-  #srcTails: (Uint8Array | undefined)[] = [];
-  #dstTails: (Uint8Array | undefined)[] = [];
+  #srcTails = new TailCache();
+  #dstTails = new TailCache();
   readonly #hostNames: HostNameFormatter;
 
   constructor(format: AlertFormat, labels: ListLabels) {
@@ -143,8 +165,8 @@ export class AlertFormatter {
   /** Switches to the labels of a new list; hits from then on index into it. */
   set labels(labels: ListLabels) {
     this.#labels = labels;
-    this.#srcTails = [];
-    this.#dstTails = [];
+    this.#srcTails = new TailCache();
+    this.#dstTails = new TailCache();
   }
 
   /** Sets the input that the next hits come from. */
@@ -192,17 +214,17 @@ export class AlertFormatter {
     const dstRange = batch.dstRange(hit);
     if (srcRange >= 0 && dstRange >= 0) {
       out.append(TEXT.matchBoth);
-      out.append(this.#labels.range(srcRange));
+      this.#labels.appendRange(out, srcRange);
       out.append(TEXT.srcSources);
       out.append(this.#labels.sourcesText(srcRange));
       out.append(TEXT.dstRange);
-      out.append(this.#labels.range(dstRange));
+      this.#labels.appendRange(out, dstRange);
       out.append(TEXT.dstSources);
       out.append(this.#labels.sourcesText(dstRange));
     } else if (srcRange >= 0) {
-      out.append(this.#srcTails[srcRange] ?? this.#textTail(this.#srcTails, srcRange, TEXT.matchSrc, TEXT.srcSources));
+      out.append(this.#srcTails.get(srcRange) ?? this.#textTail(this.#srcTails, srcRange, TEXT.matchSrc, TEXT.srcSources));
     } else {
-      out.append(this.#dstTails[dstRange] ?? this.#textTail(this.#dstTails, dstRange, TEXT.matchDst, TEXT.dstSources));
+      out.append(this.#dstTails.get(dstRange) ?? this.#textTail(this.#dstTails, dstRange, TEXT.matchDst, TEXT.dstSources));
     }
     const layer = batch.layer(hit);
     if (layer > 0) {
@@ -254,32 +276,32 @@ export class AlertFormatter {
       this.#appendJsonSide(out, JSON_TEXT.destRange, dstRange);
       out.append(JSON_TEXT.end);
     } else if (srcRange >= 0) {
-      out.append(this.#srcTails[srcRange] ?? this.#jsonTail(this.#srcTails, srcRange, SIDE_NAMES.src, JSON_TEXT.srcRange));
+      out.append(this.#srcTails.get(srcRange) ?? this.#jsonTail(this.#srcTails, srcRange, SIDE_NAMES.src, JSON_TEXT.srcRange));
     } else {
-      out.append(this.#dstTails[dstRange] ?? this.#jsonTail(this.#dstTails, dstRange, SIDE_NAMES.dest, JSON_TEXT.destRange));
+      out.append(this.#dstTails.get(dstRange) ?? this.#jsonTail(this.#dstTails, dstRange, SIDE_NAMES.dest, JSON_TEXT.destRange));
     }
   }
 
   #appendJsonSide(out: ByteBuilder, key: Uint8Array, range: number): void {
     out.append(key);
-    out.append(this.#labels.range(range));
+    this.#labels.appendRange(out, range);
     out.append(JSON_TEXT.sources);
     out.append(this.#labels.sourcesJson(range));
     out.byte(CLOSE_BRACE);
   }
 
   /** Builds and caches ` match=src src_range=R src_sources=S` (or the dst form). */
-  #textTail(cache: (Uint8Array | undefined)[], range: number, match: Uint8Array, sources: Uint8Array): Uint8Array {
+  #textTail(cache: TailCache, range: number, match: Uint8Array, sources: Uint8Array): Uint8Array {
     const tail = concat([match, this.#labels.range(range), sources, this.#labels.sourcesText(range)]);
-    cache[range] = tail;
+    cache.set(range, tail);
     return tail;
   }
 
   /** Builds and caches `,"match":{"side":...}}` and the newline for a one-sided match. */
-  #jsonTail(cache: (Uint8Array | undefined)[], range: number, side: Uint8Array, key: Uint8Array): Uint8Array {
+  #jsonTail(cache: TailCache, range: number, side: Uint8Array, key: Uint8Array): Uint8Array {
     const parts = [JSON_TEXT.side, side, Uint8Array.of(QUOTE), key, this.#labels.range(range), JSON_TEXT.sources, this.#labels.sourcesJson(range)];
     const tail = concat([...parts, Uint8Array.of(CLOSE_BRACE), JSON_TEXT.end]);
-    cache[range] = tail;
+    cache.set(range, tail);
     return tail;
   }
 }

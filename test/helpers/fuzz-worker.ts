@@ -206,6 +206,7 @@ function skipCounterName(name: string): string {
     bad_ip_header_length: "skipBadIHL",
     truncated_ip_header: "skipIPTruncated",
     bad_ip_len: "skipBadIPLength",
+    header_limit: "skipHeaderLimit",
   };
   return names[name]!;
 }
