@@ -112,7 +112,7 @@ export const NOTICE_LINKTYPE: i32 = 1; // value: link type of a new interface
 export const NOTICE_UNSUPPORTED_LINKTYPE: i32 = 2; // value: the link type
 
 // Hit record: HIT_SIZE bytes per hit at `hitsPointer()`.
-export const HIT_SIZE: i32 = 72;
+export const HIT_SIZE: i32 = 80;
 export const HIT_PACKET: i32 = 0; // f64, 1-based packet number in its input
 export const HIT_TS_SEC: i32 = 8; // f64, seconds since 1970 (UTC)
 export const HIT_TS_FRAC: i32 = 16; // u32, fraction in units of 10^-digits s
@@ -133,6 +133,7 @@ export const HIT_ORIGLEN: i32 = 56; // u32
 export const HIT_INTERFACE: i32 = 60; // u32, pcapng interface id (0 for pcap)
 export const HIT_NAMES_OFFSET: i32 = 64; // u32, offset of the hit's names in the buffer at `hitNamesPointer()`
 export const HIT_NAMES_LENGTH: i32 = 68; // u32, length of those names in bytes; 0 when there are none
+export const HIT_NAMES_VERSION: i32 = 72; // f64, changes whenever the names change (a cache key)
 
 export const HF_PORTS: u8 = 1; // the ports were read
 export const HF_FRAGMENT: u8 = 2; // the packet is a fragment (MF set or offset > 0)

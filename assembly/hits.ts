@@ -13,6 +13,7 @@ import {
   HIT_LINKTYPE,
   HIT_NAMES_LENGTH,
   HIT_NAMES_OFFSET,
+  HIT_NAMES_VERSION,
   HIT_ORIGLEN,
   HIT_PACKET,
   HIT_PROTO,
@@ -78,6 +79,7 @@ export function writeHit(
   dstRange: i32,
   namesOffset: u32,
   namesLength: u32,
+  namesVersion: f64,
 ): void {
   const hit = hits + <usize>hitCount * HIT_SIZE;
   store<f64>(hit, packet.number, HIT_PACKET);
@@ -100,5 +102,6 @@ export function writeHit(
   store<u32>(hit, packet.interfaceId, HIT_INTERFACE);
   store<u32>(hit, namesOffset, HIT_NAMES_OFFSET);
   store<u32>(hit, namesLength, HIT_NAMES_LENGTH);
+  store<f64>(hit, namesVersion, HIT_NAMES_VERSION);
   hitCount++;
 }

@@ -18,7 +18,7 @@ import {
 import { isRepeat } from "./dedup";
 import { MAX_HITS_PER_PACKET, PacketInfo, writeHit } from "./hits";
 import { findRange } from "./lookup";
-import { copiedNamesLength, copiedNamesOffset, copyNamesForHit, findNamesForHit, hasUnreportedNames, namesEnabled } from "./names";
+import { copiedNamesLength, copiedNamesOffset, copiedNamesVersion, copyNamesForHit, findNamesForHit, hasUnreportedNames, namesEnabled } from "./names";
 import { observeNames } from "./observe";
 import { findTunneledIPv4 } from "./tunnels";
 
@@ -93,10 +93,12 @@ function probeHeader(packet: PacketInfo, layer: u8): void {
 
   let namesOffset: u32 = 0;
   let namesLength: u32 = 0;
+  let namesVersion: f64 = 0;
   if (names != 0) {
     copyNamesForHit(names, (flags & HF_SUPPRESSED) == 0);
     namesOffset = copiedNamesOffset;
     namesLength = copiedNamesLength;
+    namesVersion = copiedNamesVersion;
   }
   writeHit(
     packet,
@@ -111,5 +113,6 @@ function probeHeader(packet: PacketInfo, layer: u8): void {
     dstRange,
     namesOffset,
     namesLength,
+    namesVersion,
   );
 }

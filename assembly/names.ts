@@ -26,7 +26,8 @@ const ENTRY_NAME_COUNT: usize = 14; // u8
 const ENTRY_COPY_BATCH: usize = 16; // u32, hitBatchSerial of the last copy into the hit names
 const ENTRY_COPY_OFFSET: usize = 20; // u32, offset of that copy
 const ENTRY_COPY_LENGTH: usize = 24; // u32, length of that copy
-const ENTRY_HEADER_SIZE: usize = 28;
+const ENTRY_VERSION: usize = 32; // f64, the value of `namesVersion` after the entry's last change
+const ENTRY_HEADER_SIZE: usize = 40;
 
 // Name slot layout.
 const SLOT_LAST_SEEN: usize = 0; // u32, clock value
@@ -41,6 +42,12 @@ let tableSets: u32 = 0;
 let allocatedSets: u32 = 0;
 /** Orders records and lookups for the least-recently-used choices. */
 let clock: u32 = 0;
+/**
+ * Counts changes to any entry, so that a version identifies one content of one
+ * entry for the whole run: JavaScript caches formatted names by it. An f64
+ * counts exactly up to 2^53, far beyond any capture.
+ */
+let namesVersion: f64 = 0;
 
 /** Set when name tracking is on (a table size above 0). */
 export let namesEnabled: bool = false;
@@ -135,6 +142,8 @@ function claimEntry(client: u32, server: u32): usize {
 function markChanged(entry: usize): void {
   store<u8>(entry, 1, ENTRY_UNREPORTED);
   store<u32>(entry, 0, ENTRY_COPY_BATCH);
+  namesVersion += 1;
+  store<f64>(entry, namesVersion, ENTRY_VERSION);
 }
 
 /** A lower-cased copy of the name being recorded, so the caller's bytes stay unchanged. */
@@ -236,15 +245,18 @@ export function hasUnreportedNames(entry: usize): bool {
 export let copiedNamesOffset: u32 = 0;
 /** Length of those names in bytes. */
 export let copiedNamesLength: u32 = 0;
+/** Version of those names (see `namesVersion`). */
+export let copiedNamesVersion: f64 = 0;
 
 /**
  * Copies the names of `entry` into the hit names buffer, most recently seen
- * first, and sets copiedNamesOffset and copiedNamesLength. A second hit on an
+ * first, and sets the copiedNames* values. A second hit on an
  * unchanged entry in the same batch shares the first copy. `reported` clears
  * the entry's unreported mark (a suppressed hit leaves it).
  */
 export function copyNamesForHit(entry: usize, reported: bool): void {
   if (reported) store<u8>(entry, 0, ENTRY_UNREPORTED);
+  copiedNamesVersion = load<f64>(entry, ENTRY_VERSION);
   if (load<u32>(entry, ENTRY_COPY_BATCH) == hitBatchSerial) {
     copiedNamesOffset = load<u32>(entry, ENTRY_COPY_OFFSET);
     copiedNamesLength = load<u32>(entry, ENTRY_COPY_LENGTH);

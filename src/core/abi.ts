@@ -92,7 +92,7 @@ export const SKIP_REASONS: ReadonlyArray<readonly [string, number]> = [
 export const NOTICE_LINKTYPE = 1;
 export const NOTICE_UNSUPPORTED_LINKTYPE = 2;
 
-export const HIT_SIZE = 72;
+export const HIT_SIZE = 80;
 export const HIT_PACKET = 0;
 export const HIT_TS_SEC = 8;
 export const HIT_TS_FRAC = 16;
@@ -113,6 +113,7 @@ export const HIT_ORIGLEN = 56;
 export const HIT_INTERFACE = 60;
 export const HIT_NAMES_OFFSET = 64;
 export const HIT_NAMES_LENGTH = 68;
+export const HIT_NAMES_VERSION = 72;
 
 export const HF_PORTS = 1;
 export const HF_FRAGMENT = 2;

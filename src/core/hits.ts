@@ -9,8 +9,6 @@ export class HitBatch {
   readonly #namesPointer: number;
   #view: DataView;
   count = 0;
-  /** Changes with every refresh, so that a cache of one batch's names can tell batches apart. */
-  serial = 0;
 
   constructor(memory: WebAssembly.Memory, pointer: number, namesPointer: number) {
     this.#memory = memory;
@@ -23,7 +21,6 @@ export class HitBatch {
   refresh(count: number): HitBatch {
     if (this.#view.buffer !== this.#memory.buffer) this.#view = new DataView(this.#memory.buffer);
     this.count = count;
-    this.serial++;
     return this;
   }
 
@@ -84,16 +81,16 @@ export class HitBatch {
   namesLength(hit: number): number {
     return this.#view.getUint32(hit + abi.HIT_NAMES_LENGTH, true);
   }
-  /** Returns the offset of the hit's names, the same for hits of one batch that share them. */
-  namesOffset(hit: number): number {
-    return this.#view.getUint32(hit + abi.HIT_NAMES_OFFSET, true);
+  /** Returns the version of the hit's names: hits with equal versions in one run have equal names. */
+  namesVersion(hit: number): number {
+    return this.#view.getFloat64(hit + abi.HIT_NAMES_VERSION, true);
   }
   /**
    * Returns the hit's names as encoded by the core (see hitnames.ts there): a view
    * into core memory, valid during the callback.
    */
   namesData(hit: number): Uint8Array {
-    const offset = this.namesOffset(hit);
+    const offset = this.#view.getUint32(hit + abi.HIT_NAMES_OFFSET, true);
     return new Uint8Array(this.#memory.buffer, this.#namesPointer + offset, this.namesLength(hit));
   }
   /** Returns the captured packet bytes: a view into core memory, valid during the callback. */

@@ -69,16 +69,17 @@ export function hostNamesJson(names: HostName[]): string {
   return `,"hostnames":${hostnames},"hostname_sources":${sources}`;
 }
 
+/** Formatted names kept before the cache starts over. */
+const CACHE_LIMIT = 16384;
+
 /**
- * Appends the names of hits to alert lines. Hits of one batch on the same names
- * entry share one copy in the core, so the formatted bytes are cached per copy
- * (its offset) for the rest of the batch.
+ * Appends the names of hits to alert lines. The formatted bytes are cached by
+ * the names' version, which the core changes with every change of an entry, so
+ * a run of alerts on one flow decodes its names once.
  */
 export class HostNameFormatter {
   readonly #format: AlertFormat;
   readonly #cache = new Map<number, Uint8Array>();
-  #batch: HitBatch | undefined;
-  #serial = -1;
 
   constructor(format: AlertFormat) {
     this.#format = format;
@@ -86,17 +87,13 @@ export class HostNameFormatter {
 
   /** Appends the names of `hit`, which must have some (a non-zero namesLength). */
   append(batch: HitBatch, hit: number, out: ByteBuilder): void {
-    if (batch !== this.#batch || batch.serial !== this.#serial) {
-      this.#cache.clear();
-      this.#batch = batch;
-      this.#serial = batch.serial;
-    }
-    const offset = batch.namesOffset(hit);
-    let bytes = this.#cache.get(offset);
+    const version = batch.namesVersion(hit);
+    let bytes = this.#cache.get(version);
     if (bytes === undefined) {
       const names = decodeHostNames(batch.namesData(hit));
       bytes = utf8(this.#format === "json" ? hostNamesJson(names) : hostNamesText(names));
-      this.#cache.set(offset, bytes);
+      if (this.#cache.size >= CACHE_LIMIT) this.#cache.clear();
+      this.#cache.set(version, bytes);
     }
     out.append(bytes);
   }
