@@ -111,10 +111,11 @@ function observeClientSegment(payload: usize, length: u32, seq: u32, tcpFlags: u
 function readFirstPayload(payload: usize, length: u32, seq: u32, first: bool): void {
   if (startsClientHello(payload, length)) {
     startClientHello(payload, length, seq);
-  } else if (startsHttpRequest(payload, length)) {
-    if (readHttpHost(payload, length)) recordName(packetSrc, packetDst, NAME_HTTP, payload + hostOffset, hostLength);
-  } else if (first && packetDstPort == HTTPS_PORT) {
-    addCounter(C_TLS_NOT_TLS_443, 1);
+    return;
+  }
+  if (first && packetDstPort == HTTPS_PORT) addCounter(C_TLS_NOT_TLS_443, 1);
+  if (startsHttpRequest(payload, length) && readHttpHost(payload, length)) {
+    recordName(packetSrc, packetDst, NAME_HTTP, payload + hostOffset, hostLength);
   }
 }
 

@@ -279,6 +279,12 @@ describe("TLS server names", () => {
     assert.equal(result.counters.tlsMalformed, 0);
   });
 
+  it("counts plain HTTP on port 443 and reads its Host", () => {
+    const result = scan([syn(CLIENT, SHARED), segment(CLIENT, SHARED, httpRequest("GET", ["Host: plain.example"]))]);
+    assert.equal(result.counters.tlsNotTls443, 1);
+    assert.deepEqual(namesOf(result).at(-1), ["plain.example(http)"]);
+  });
+
   it("reads a ClientHello on another port", () => {
     const result = scan([syn(CLIENT, SHARED, 8443), segment(CLIENT, SHARED, clientHello({ serverName: "alt.example" }), 0, 8443)]);
     assert.deepEqual(namesOf(result).at(-1), ["alt.example(sni)"]);
