@@ -18,7 +18,7 @@ import {
 import { isRepeat } from "./dedup";
 import { MAX_HITS_PER_PACKET, PacketInfo, writeHit } from "./hits";
 import { findRange } from "./lookup";
-import { copiedNamesLength, copiedNamesOffset, copiedNamesVersion, copyNamesForHit, findNamesForHit, hasUnreportedNames, namesEnabled } from "./names";
+import { copiedNamesLength, copiedNamesOffset, copiedNamesVersion, copyNamesForHit, findNamesForHit, hasUnreportedNames, tableReady } from "./names";
 import { observeNames } from "./observe";
 import { findTunneledIPv4 } from "./tunnels";
 
@@ -78,7 +78,7 @@ function probeHeader(packet: PacketInfo, layer: u8): void {
   if ((srcRange & dstRange) < 0) return; // both are -1
 
   const time = packet.tsSec + <f64>packet.tsFrac / fractionScale(packet.tsDigits);
-  const names = namesEnabled ? findNamesForHit(packetSrc, packetDst, srcRange >= 0, dstRange >= 0) : 0;
+  const names = tableReady ? findNamesForHit(packetSrc, packetDst, srcRange >= 0, dstRange >= 0) : 0;
   let flags = packetFlags;
   if (!isRepeat(packetSrc, packetDst, time)) {
     addCounter(C_ALERTS, 1);

@@ -66,8 +66,8 @@ export function setTableSize(entries: u32): void {
   if (sets > 0) hitNamesPointer();
 }
 
-/** Set once the table is allocated and emptied for the current size. */
-let tableReady: bool = false;
+/** Set once the table is allocated and emptied for the current size: until then no pair has names. */
+export let tableReady: bool = false;
 
 /**
  * Allocates and empties the table when the first name is recorded, so that a
