@@ -18,7 +18,7 @@ function capture(packets: IPv4Options[]): Buffer {
   return buildPcap(records, { linkType: 1 });
 }
 
-/** The client resolves two names to one address and connects with the second as SNI. */
+/** Builds a capture in which the client resolves two names to one address and connects with one as SNI. */
 function sharedHostCapture(serverName: string | Uint8Array = "bad.example"): Buffer {
   const reply = (name: string): IPv4Options => ({ src: "10.1.1.1", dst: CLIENT, proto: 17, srcPort: 53, dstPort: 33000, payload: dnsAnswer(name, [SHARED]) });
   return capture([

@@ -26,7 +26,7 @@ function scan(packets: IPv4Options[], options: ScanBytesOptions = {}): ScanResul
   return scanBytes(capture(packets), { list: LIST, ...options });
 }
 
-/** A DNS response from the resolver to `client` over UDP. */
+/** Returns a DNS response packet from the resolver to `client` over UDP. */
 function dnsReply(client: string, message: Uint8Array): IPv4Options {
   return { src: RESOLVER, dst: client, proto: 17, srcPort: 53, dstPort: 33000, payload: message };
 }
@@ -35,7 +35,7 @@ function syn(client: string, server: string, port = 443, seq = 1000): IPv4Option
   return { src: client, dst: server, proto: 6, srcPort: 50000, dstPort: port, seq, tcpFlags: SYN };
 }
 
-/** A client segment of the connection that `syn` opened (sequence numbers start at seq + 1). */
+/** Returns a client segment of the connection that `syn` opened (data starts at seq + 1). */
 function segment(client: string, server: string, payload: Uint8Array, offset = 0, port = 443, seq = 1000): IPv4Options {
   return { src: client, dst: server, proto: 6, srcPort: 50000, dstPort: port, seq: seq + 1 + offset, tcpFlags: PSH_ACK, payload };
 }
@@ -162,7 +162,7 @@ describe("DNS answers", () => {
   });
 });
 
-/** A response whose question name is at offset 12 and whose bytes after the header are `body`. */
+/** Builds a response whose question name starts at offset 12, with `body` after the header. */
 function rawResponse(body: number[], answers = 0): Buffer {
   const header = Buffer.from([0x12, 0x34, 0x81, 0x80, 0, 1, 0, answers, 0, 0, 0, 0]);
   return Buffer.concat([header, Buffer.from(body)]);
@@ -215,7 +215,7 @@ describe("DNS over TCP", () => {
     const filler = { name: "big.example", type: 16, data: Buffer.alloc(65535 - small.length - 2 - 10, 0x61) };
     const message = dnsMessage({ question: { name: "big.example" }, answers: [...answers, filler], compress: true });
     assert.equal(message.length, 65535);
-    // Only a segmentation-offload capture (IPv4 total length 0) holds a segment this long.
+    // Only a segmentation-offload capture (IPv4 total length 0) contains a segment this long.
     const segment64k = { ...tcpReply(tcpDnsFrame(message)), totalLength: 0 };
     const result = scan([segment64k, syn(CLIENT, "198.51.100.1")], { list: listOf(["198.51.100.0/24"]) });
     assert.deepEqual(namesOf(result), [["big.example(dns)"]]);

@@ -152,6 +152,7 @@ export function clientHello(options: ClientHelloOptions = {}): Buffer {
   const extensionBytes = Buffer.concat(extensions);
   const extensionsLength = Buffer.alloc(2);
   extensionsLength.writeUInt16BE(extensionBytes.length, 0);
+
   const body = Buffer.concat([
     Buffer.from([0x03, 0x03]), // legacy_version
     Buffer.alloc(32, 0xab), // random
@@ -162,6 +163,7 @@ export function clientHello(options: ClientHelloOptions = {}): Buffer {
     extensionsLength,
     extensionBytes,
   ]);
+
   const handshake = Buffer.concat([Buffer.from([1, body.length >> 16, (body.length >> 8) & 0xff, body.length & 0xff]), body]);
   const record = Buffer.alloc(5);
   record.writeUInt8(22, 0);
