@@ -115,6 +115,8 @@ function chainIndex(owner: i32, chainLength: i32): i32 {
  * Reads a DNS-over-TCP segment that starts with a message: a 2-byte length, then
  * the message. A message longer than the segment is counted and read up to the
  * segment's end. Later messages in the segment are not read.
+ * NOTE: without reassembly, a segment that continues a message is read as if it
+ * started one; the QR bit and the question count reject most such segments.
  */
 export function readTcpDns(payload: usize, available: u32, client: u32): void {
   if (available < 2) return;

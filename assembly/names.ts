@@ -40,7 +40,11 @@ const ENTRY_SIZE: usize = ENTRY_HEADER_SIZE + <usize>NAMES_PER_ENTRY * SLOT_SIZE
 let table: usize = 0;
 let tableSets: u32 = 0;
 let allocatedSets: u32 = 0;
-/** Orders records and lookups for the least-recently-used choices. */
+/**
+ * Orders records and lookups for the least-recently-used choices.
+ * NOTE: it wraps after 2^32 records and lookups, after which those choices are
+ * wrong (never unsafe) until old entries are replaced.
+ */
 let clock: u32 = 0;
 /**
  * Counts changes to any entry, so that a version identifies one content of one
