@@ -4,6 +4,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { runCompile } from "./compile.js";
 import { runScan, type ScanIO } from "./scan.js";
+import { DEFAULT_NAMES_TABLE_ENTRIES, MAX_NAMES_TABLE_ENTRIES } from "../core/scanner.js";
 import { DEFAULT_SCHEDULE } from "../update/schedule.js";
 import { VERSION } from "../version.js";
 
@@ -16,6 +17,11 @@ first bytes. Link types: Ethernet (with 802.1Q/802.1ad tags, LLC/SNAP, PPPoE
 and MPLS), raw IPv4, BSD loopback, Linux cooked (SLL, SLL2), PPP, PPP in HDLC
 framing, Cisco HDLC and NFLOG. IPv4 inside IP-in-IP, GRE and VXLAN (UDP 4789)
 is checked too; such alerts carry layer=N, the tunnel depth.
+
+Names: DNS responses (A records, CNAME chains), TLS server names (SNI) and
+HTTP/1.x Host headers in the capture are remembered per client and server
+address. An alert lists the names its client used for the listed address:
+names=NAME(SOURCES),... in text, "hostnames" and "hostname_sources" in JSON.
 
 Blocklist lookup order: --blocklist, then $REPFILTER_BLOCKLIST, then
 $XDG_DATA_HOME/repfilter/blocklist.bin (default ~/.local/share/repfilter/blocklist.bin).
@@ -51,6 +57,11 @@ export async function main(argv: string[], io: ScanIO): Promise<number> {
       parseSeconds,
       60,
     )
+    .option(
+      "--names-table <entries>",
+      `client and server pairs whose host names are remembered (about 1 KiB each); 0 turns names off (default: ${DEFAULT_NAMES_TABLE_ENTRIES})`,
+      parseNamesTableEntries,
+    )
     .option("-q, --quiet", "do not print the summary or progress on stderr")
     .option("--no-progress", "do not show the progress line on a terminal")
     .version(VERSION, "-V, --version", "print the version and exit")
@@ -64,6 +75,7 @@ export async function main(argv: string[], io: ScanIO): Promise<number> {
           ...(options.blocklist !== undefined ? { blocklist: options.blocklist } : {}),
           format: options.format,
           dedupSeconds: options.dedup,
+          ...(options.namesTable !== undefined ? { namesTableEntries: options.namesTable } : {}),
           quiet: options.quiet === true,
           progress: options.progress,
         },
@@ -124,6 +136,7 @@ interface ScanCommandOptions {
   blocklist?: string;
   format: "text" | "json";
   dedup: number;
+  namesTable?: number;
   quiet?: boolean;
   progress: boolean;
 }
@@ -132,6 +145,14 @@ function parseSeconds(value: string): number {
   // Decimal only: Number() would also take "0x10", "1e3" and " 5 ".
   if (!/^[0-9]+(\.[0-9]+)?$/.test(value)) throw new InvalidArgumentError("expected a number of seconds, 0 or more, such as 60 or 0.5");
   return Number(value);
+}
+
+function parseNamesTableEntries(value: string): number {
+  const entries = Number(value);
+  if (!/^\d+$/.test(value.trim()) || entries > MAX_NAMES_TABLE_ENTRIES) {
+    throw new InvalidArgumentError(`expected a whole number of entries from 0 to ${MAX_NAMES_TABLE_ENTRIES}, got "${value}"`);
+  }
+  return entries;
 }
 
 function collect(value: string, previous: string[] | undefined): string[] {

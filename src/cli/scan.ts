@@ -37,6 +37,8 @@ export interface ScanOptions {
   dedupSeconds: number;
   quiet: boolean;
   progress: boolean;
+  /** Entries of the names table; 0 turns name tracking off (default DEFAULT_NAMES_TABLE_ENTRIES). */
+  namesTableEntries?: number;
 }
 
 const PROGRESS_INTERVAL_MS = 250;
@@ -95,7 +97,7 @@ class ScanSession {
     this.#writer = new LineWriter(io.stdout);
     this.#formatter = new AlertFormatter(options.format, new ListLabels(list));
     this.#scanner = new Scanner(
-      { dedupSeconds: options.dedupSeconds },
+      { dedupSeconds: options.dedupSeconds, ...(options.namesTableEntries !== undefined ? { namesTableEntries: options.namesTableEntries } : {}) },
       {
         hits: (batch) => {
           this.#printed += this.#formatter.formatBatch(batch, this.#output);

@@ -7,6 +7,7 @@ import * as abi from "../core/abi.js";
 import type { HitBatch } from "../core/hits.js";
 import { formatRange } from "../lists/ipv4.js";
 import { utf8, type ByteBuilder } from "./byte-builder.js";
+import { HostNameFormatter } from "./hostnames.js";
 import { protocolName } from "./protocols.js";
 import { TimestampFormatter } from "./timestamp.js";
 
@@ -149,10 +150,12 @@ export class AlertFormatter {
   // one of these, so one copy replaces the half-dozen pieces it is made of.
   #srcTails = new TailCache();
   #dstTails = new TailCache();
+  readonly #hostNames: HostNameFormatter;
 
   constructor(format: AlertFormat, labels: ListLabels) {
     this.#format = format;
     this.#labels = labels;
+    this.#hostNames = new HostNameFormatter(format);
   }
 
   get labels(): ListLabels {
@@ -228,6 +231,7 @@ export class AlertFormatter {
       out.append(TEXT.layer);
       out.decimal(layer);
     }
+    if (batch.namesLength(hit) !== 0) this.#hostNames.append(batch, hit, out);
     out.byte(NEWLINE);
   }
 
@@ -260,6 +264,7 @@ export class AlertFormatter {
       out.append(JSON_TEXT.layer);
       out.decimal(layer);
     }
+    if (batch.namesLength(hit) !== 0) this.#hostNames.append(batch, hit, out);
 
     const srcRange = batch.srcRange(hit);
     const dstRange = batch.dstRange(hit);

@@ -1,6 +1,7 @@
 // The end-of-run summary printed on stderr.
 
 import { Counter, SKIP_REASONS } from "../core/abi.js";
+import { namesSummaryLines } from "./names-summary.js";
 
 export interface RunTotals {
   counters: Float64Array;
@@ -61,5 +62,6 @@ export function summaryLines(totals: RunTotals): string[] {
   if (c[Counter.dedupEvictions]! > 0) oddities.push(`dedup_evictions ${c[Counter.dedupEvictions]}`);
   if (c[Counter.ipOptionsCut]! > 0) oddities.push(`ip_options_cut ${c[Counter.ipOptionsCut]}`);
   if (oddities.length > 0) lines.push(`noted: ${oddities.join(", ")}`);
+  lines.push(...namesSummaryLines(c));
   return lines;
 }
