@@ -78,7 +78,33 @@ export const C_CAPLEN_ABOVE_SNAPLEN: i32 = 12;
 export const C_DEDUP_EVICTIONS: i32 = 13;
 export const C_CAPTURED_BYTES: i32 = 14;
 export const C_INNER_IPV4: i32 = 15; // IPv4 headers decoded inside a tunnel
-export const COUNTER_SLOTS: i32 = 32;
+export const C_IP_OPTIONS_CUT: i32 = 16; // decoded, but IPv4 options cut by the snaplen
+export const C_SKIP_HEADER_LIMIT: i32 = 17; // more tags, labels or headers than the decoder follows
+// Slots 32 and up count the reading of host names (dns.ts, tls.ts, http.ts, names.ts).
+export const C_DNS_RESPONSES: i32 = 32; // DNS responses (QR set) from port 53 that were read
+export const C_DNS_TRUNCATED: i32 = 33; // a response that ends inside a field
+export const C_DNS_BAD_POINTER: i32 = 34; // a compression pointer into the header, forward or looping
+export const C_DNS_BAD_LABEL: i32 = 35; // a label whose top two bits are 01 or 10 (extended or reserved types)
+export const C_DNS_NAME_TOO_LONG: i32 = 36; // a name longer than 255 bytes on the wire
+export const C_DNS_UNSUPPORTED: i32 = 37; // an opcode other than QUERY, or a question count other than 1
+export const C_DNS_ANSWERS_CAPPED: i32 = 38; // more answers than MAX_DNS_ANSWERS; the rest are not read
+export const C_DNS_TCP_PARTIAL: i32 = 39; // a DNS-over-TCP message longer than its segment
+export const C_NAMES_DNS: i32 = 40; // names recorded from DNS answers (queried and canonical names)
+export const C_NAMES_SNI: i32 = 41; // names recorded from TLS server_name
+export const C_NAMES_HTTP: i32 = 42; // names recorded from HTTP Host headers
+export const C_NAMES_EVICTED: i32 = 43; // names table entries replaced while they held names
+export const C_NAMES_REPLACED: i32 = 44; // names dropped from a full entry for a newer one
+export const C_NAMES_REJECTED: i32 = 45; // names not recorded: empty or longer than MAX_NAME_LENGTH
+export const C_NAMES_REALERTS: i32 = 46; // repeats that alerted again because the pair gained a name
+export const C_TLS_CLIENT_HELLOS: i32 = 47; // ClientHellos read to the end or to their server_name
+export const C_TLS_CLIENTHELLO_SPLIT: i32 = 48; // ClientHellos whose first segment ended before the server_name
+export const C_TLS_CLIENTHELLO_INCOMPLETE: i32 = 49; // split ClientHellos given up: gap, eviction, too long
+export const C_TLS_NO_SNI: i32 = 50; // ClientHellos without a host_name server_name
+export const C_TLS_MALFORMED: i32 = 51; // handshake records that are not a well-formed ClientHello
+export const C_TLS_NOT_TLS_443: i32 = 52; // first client payloads to port 443 that are not a TLS handshake
+export const C_HTTP_REQUESTS: i32 = 53; // HTTP/1.x request lines at the start of a segment
+export const C_HTTP_NO_HOST: i32 = 54; // complete request heads without a usable Host header
+export const COUNTER_SLOTS: i32 = 64;
 
 // Notices: events the TypeScript side reports once, read after each call.
 // Each is queued once per input and link type.
@@ -86,7 +112,7 @@ export const NOTICE_LINKTYPE: i32 = 1; // value: link type of a new interface
 export const NOTICE_UNSUPPORTED_LINKTYPE: i32 = 2; // value: the link type
 
 // Hit record: HIT_SIZE bytes per hit at `hitsPointer()`.
-export const HIT_SIZE: i32 = 64;
+export const HIT_SIZE: i32 = 80;
 export const HIT_PACKET: i32 = 0; // f64, 1-based packet number in its input
 export const HIT_TS_SEC: i32 = 8; // f64, seconds since 1970 (UTC)
 export const HIT_TS_FRAC: i32 = 16; // u32, fraction in units of 10^-digits s
@@ -105,7 +131,18 @@ export const HIT_DATA: i32 = 48; // u32, address of the packet bytes (valid unti
 export const HIT_CAPLEN: i32 = 52; // u32
 export const HIT_ORIGLEN: i32 = 56; // u32
 export const HIT_INTERFACE: i32 = 60; // u32, pcapng interface id (0 for pcap)
+export const HIT_NAMES_OFFSET: i32 = 64; // u32, offset of the hit's names in the buffer at `hitNamesPointer()`
+export const HIT_NAMES_LENGTH: i32 = 68; // u32, length of those names in bytes; 0 when there are none
+export const HIT_NAMES_VERSION: i32 = 72; // f64, changes whenever the names change (a cache key)
 
 export const HF_PORTS: u8 = 1; // the ports were read
 export const HF_FRAGMENT: u8 = 2; // the packet is a fragment (MF set or offset > 0)
 export const HF_SUPPRESSED: u8 = 4; // a repeat within the dedup window
+
+// Sources of a recorded name: bits in the sources byte of each name (hitnames.ts).
+export const NAME_DNS: u8 = 1; // the question of a DNS response whose answer held the address
+export const NAME_CNAME: u8 = 2; // the canonical name at the end of that answer's CNAME chain
+export const NAME_SNI: u8 = 4; // the server_name of a TLS ClientHello
+export const NAME_HTTP: u8 = 8; // the Host header of an HTTP/1.x request
+/** Longest name recorded: the longest DNS name in dotted form (255 wire bytes). */
+export const MAX_NAME_LENGTH: u32 = 253;

@@ -2,6 +2,7 @@
 // the protocol, the addresses and, when present, the TCP or UDP ports.
 
 import {
+  C_IP_OPTIONS_CUT,
   C_SKIP_BAD_IHL,
   C_SKIP_BAD_IP_LEN,
   C_SKIP_BAD_IP_VERSION,
@@ -10,6 +11,7 @@ import {
   HF_PORTS,
 } from "./abi";
 import { readU16BE, readU32BE } from "./bytes";
+import { addCounter } from "./counters";
 import { findIPv4, skipReason } from "./links";
 
 /** Returned by `decodePacket` when an IPv4 header was decoded. */
@@ -51,7 +53,11 @@ export function decodeIPv4(data: usize, end: u32, offset: u32): i32 {
   if (versionAndIhl >> 4 != 4) return C_SKIP_BAD_IP_VERSION;
   const headerLength = (versionAndIhl & 15) << 2;
   if (headerLength < 20) return C_SKIP_BAD_IHL;
-  if (offset + headerLength > end) return C_SKIP_IP_TRUNCATED;
+  // The addresses are in the fixed 20 bytes. When only options are cut off (a small
+  // snaplen), the packet still alerts; only what follows the header is unknown.
+  if (offset + 20 > end) return C_SKIP_IP_TRUNCATED;
+  const optionsCut = offset + headerLength > end;
+  if (optionsCut) addCounter(C_IP_OPTIONS_CUT, 1);
 
   // A total length of 0 comes from segmentation offload: the NIC fills it in later,
   // so the captured bytes are all there is to go by.
@@ -75,7 +81,7 @@ export function decodeIPv4(data: usize, end: u32, offset: u32): i32 {
   if (packetFragmentOffset != 0 || (fragment & 0x2000) != 0) packetFlags |= HF_FRAGMENT;
 
   // Only the first fragment carries the transport header.
-  const transport = offset + headerLength;
+  const transport = optionsCut ? payloadEnd : offset + headerLength;
   packetPayloadOffset = transport;
   packetPayloadEnd = payloadEnd;
   const hasPorts = packetProto == 6 || packetProto == 17;

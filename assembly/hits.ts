@@ -11,6 +11,9 @@ import {
   HIT_INTERFACE,
   HIT_LAYER,
   HIT_LINKTYPE,
+  HIT_NAMES_LENGTH,
+  HIT_NAMES_OFFSET,
+  HIT_NAMES_VERSION,
   HIT_ORIGLEN,
   HIT_PACKET,
   HIT_PROTO,
@@ -22,6 +25,7 @@ import {
   HIT_TS_FRAC,
   HIT_TS_SEC,
 } from "./abi";
+import { clearHitNames, hasRoomForHitNames } from "./hitnames";
 
 /** Hits one call can return before it stops with STATUS_HITS_FULL. */
 export const HIT_CAPACITY: i32 = 4096;
@@ -39,11 +43,12 @@ export function hitsPointer(): usize {
 // @ts-ignore: decorator
 @inline
 export function hasRoomForPacket(): bool {
-  return hitCount + MAX_HITS_PER_PACKET <= HIT_CAPACITY;
+  return hitCount + MAX_HITS_PER_PACKET <= HIT_CAPACITY && hasRoomForHitNames(MAX_HITS_PER_PACKET);
 }
 
 export function clearHits(): void {
   hitCount = 0;
+  clearHitNames();
 }
 
 /** Per-packet values shared by every hit of one packet. */
@@ -72,6 +77,9 @@ export function writeHit(
   layer: u8,
   srcRange: i32,
   dstRange: i32,
+  namesOffset: u32,
+  namesLength: u32,
+  namesVersion: f64,
 ): void {
   const hit = hits + <usize>hitCount * HIT_SIZE;
   store<f64>(hit, packet.number, HIT_PACKET);
@@ -92,5 +100,8 @@ export function writeHit(
   store<u32>(hit, packet.caplen, HIT_CAPLEN);
   store<u32>(hit, packet.origLen, HIT_ORIGLEN);
   store<u32>(hit, packet.interfaceId, HIT_INTERFACE);
+  store<u32>(hit, namesOffset, HIT_NAMES_OFFSET);
+  store<u32>(hit, namesLength, HIT_NAMES_LENGTH);
+  store<f64>(hit, namesVersion, HIT_NAMES_VERSION);
   hitCount++;
 }

@@ -1,7 +1,7 @@
 // The per-packet pipeline after framing: decode, probe both addresses, suppress
 // repeats, record a hit; then the same for each IPv4 header tunneled inside.
 
-import { C_ALERTS, C_INNER_IPV4, C_IPV4, C_SKIP_LINKTYPE, C_SUPPRESSED, HF_SUPPRESSED } from "./abi";
+import { C_ALERTS, C_INNER_IPV4, C_IPV4, C_NAMES_REALERTS, C_SKIP_LINKTYPE, C_SUPPRESSED, HF_SUPPRESSED } from "./abi";
 import { addCounter } from "./counters";
 import {
   DECODED,
@@ -18,6 +18,8 @@ import {
 import { isRepeat } from "./dedup";
 import { MAX_HITS_PER_PACKET, PacketInfo, writeHit } from "./hits";
 import { findRange } from "./lookup";
+import { copiedNamesLength, copiedNamesOffset, copiedNamesVersion, copyNamesForHit, findNamesForHit, hasUnreportedNames, tableReady } from "./names";
+import { observeNames } from "./observe";
 import { findTunneledIPv4 } from "./tunnels";
 
 /** When set, suppressed repeats are returned too, flagged HF_SUPPRESSED. */
@@ -36,7 +38,8 @@ function fractionScale(digits: u8): f64 {
  * Decodes and probes one packet whose link type `supported` says is decodable.
  * Tunneled headers are probed too, up to MAX_HITS_PER_PACKET - 1 deep; each gets
  * its own hit with its depth as the layer. Only the outer header counts towards
- * the decoded and skipped packets.
+ * the decoded and skipped packets. Names in each header's payload are recorded
+ * before its probe, so that a packet's own server name is on its alert.
  */
 export function inspectPacket(packet: PacketInfo, supported: bool): void {
   if (!supported) {
@@ -49,6 +52,7 @@ export function inspectPacket(packet: PacketInfo, supported: bool): void {
     return;
   }
   addCounter(C_IPV4, 1);
+  observeNames(packet.data);
   probeHeader(packet, 0);
 
   for (let layer = 1; layer < MAX_HITS_PER_PACKET; layer++) {
@@ -56,6 +60,7 @@ export function inspectPacket(packet: PacketInfo, supported: bool): void {
     if (inner < 0) return;
     if (decodeIPv4(packet.data, packetPayloadEnd, <u32>inner) != DECODED) return;
     addCounter(C_INNER_IPV4, 1);
+    observeNames(packet.data);
     probeHeader(packet, <u8>layer);
   }
 }
@@ -63,7 +68,9 @@ export function inspectPacket(packet: PacketInfo, supported: bool): void {
 /**
  * Probes the addresses of the last decoded header and records a hit when one is
  * listed. Repeats are suppressed per address pair, whatever the layer: a pair
- * seen outside and inside a tunnel within the window alerts once.
+ * seen outside and inside a tunnel within the window alerts once. A repeat whose
+ * names gained a name since the pair's last alert alerts again, so that the
+ * server name of a connection reaches an alert although its SYN alerted first.
  */
 function probeHeader(packet: PacketInfo, layer: u8): void {
   const srcRange = findRange(packetSrc);
@@ -71,13 +78,27 @@ function probeHeader(packet: PacketInfo, layer: u8): void {
   if ((srcRange & dstRange) < 0) return; // both are -1
 
   const time = packet.tsSec + <f64>packet.tsFrac / fractionScale(packet.tsDigits);
+  const names = tableReady ? findNamesForHit(packetSrc, packetDst, srcRange >= 0, dstRange >= 0) : 0;
   let flags = packetFlags;
-  if (isRepeat(packetSrc, packetDst, time)) {
+  if (!isRepeat(packetSrc, packetDst, time)) {
+    addCounter(C_ALERTS, 1);
+  } else if (names != 0 && hasUnreportedNames(names)) {
+    addCounter(C_ALERTS, 1);
+    addCounter(C_NAMES_REALERTS, 1);
+  } else {
     addCounter(C_SUPPRESSED, 1);
     if (!returnSuppressed) return;
     flags |= HF_SUPPRESSED;
-  } else {
-    addCounter(C_ALERTS, 1);
+  }
+
+  let namesOffset: u32 = 0;
+  let namesLength: u32 = 0;
+  let namesVersion: f64 = 0;
+  if (names != 0) {
+    copyNamesForHit(names, (flags & HF_SUPPRESSED) == 0);
+    namesOffset = copiedNamesOffset;
+    namesLength = copiedNamesLength;
+    namesVersion = copiedNamesVersion;
   }
   writeHit(
     packet,
@@ -90,5 +111,8 @@ function probeHeader(packet: PacketInfo, layer: u8): void {
     layer,
     srcRange,
     dstRange,
+    namesOffset,
+    namesLength,
+    namesVersion,
   );
 }

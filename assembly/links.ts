@@ -2,7 +2,7 @@
 // the link-layer header, VLAN tags, 802.3 LLC/SNAP, PPPoE sessions, PPP, MPLS label
 // stacks and Ethernet pseudowires. Every read is checked against `end` first.
 
-import { C_SKIP_BAD_IP_VERSION, C_SKIP_IP_TRUNCATED, C_SKIP_NOT_IPV4, C_SKIP_TRUNCATED_LINK } from "./abi";
+import { C_SKIP_BAD_IP_VERSION, C_SKIP_HEADER_LIMIT, C_SKIP_IP_TRUNCATED, C_SKIP_NOT_IPV4, C_SKIP_TRUNCATED_LINK } from "./abi";
 import { readU16, readU16BE } from "./bytes";
 import {
   DLT_RAW_12,
@@ -130,7 +130,7 @@ export function followEthertype(data: usize, end: u32, offset: u32, ethertype: u
     if (ethertype == ETHERTYPE_IPV4) return <i32>offset;
     if (isVlanTag(ethertype)) {
       // A tag is 2 bytes of TCI followed by the next ethertype.
-      if (++tags > MAX_TAGS) return skip(C_SKIP_NOT_IPV4);
+      if (++tags > MAX_TAGS) return skip(C_SKIP_HEADER_LIMIT);
       if (offset + 4 > end) return skip(C_SKIP_TRUNCATED_LINK);
       ethertype = readU16BE(data + offset + 2);
       offset += 4;
@@ -170,7 +170,7 @@ export function followEthertype(data: usize, end: u32, offset: u32, ethertype: u
     }
     return skip(C_SKIP_NOT_IPV4);
   }
-  return skip(C_SKIP_NOT_IPV4);
+  return skip(C_SKIP_HEADER_LIMIT);
 }
 
 function isVlanTag(ethertype: u32): bool {
@@ -210,7 +210,7 @@ function popLabelStack(data: usize, end: u32, offset: u32): i32 {
     offset += 4;
     if (bottom) return <i32>offset;
   }
-  return skip(C_SKIP_NOT_IPV4);
+  return skip(C_SKIP_HEADER_LIMIT);
 }
 
 /**

@@ -38,18 +38,28 @@ export function random(seed: number): () => number {
   };
 }
 
-/** Returns `count` disjoint, non-touching ranges (sizes /20 to /32) spread over unicast space. */
+/** The sources of generated traffic are in 10.0.0.0/16; no listed range may cover them. */
+const SOURCE_BLOCK_START = 0x0a000000;
+const SOURCE_BLOCK_END = 0x0affffff;
+
+/**
+ * Returns `count` disjoint, non-touching ranges (sizes /20 to /32) spread over
+ * 1.0.0.0 to 223.255.255.255, leaving out 10.0.0.0/8 where the generated sources are.
+ */
 export function generateRanges(count: number, seed: number): Array<[number, number]> {
   const next = random(seed ^ 0x5eed);
   const ranges: Array<[number, number]> = [];
   // Each range gets its own slot of the address space and leaves room at the end of
   // it, so ranges never overlap or touch and the list keeps `count` ranges.
-  const slot = Math.floor(0xdf000000 / count);
+  const span = 0xdf000000 - (SOURCE_BLOCK_END - SOURCE_BLOCK_START + 1);
+  const slot = Math.floor(span / count);
   const largestPrefix = Math.max(20, 32 - Math.floor(Math.log2(slot / 2)));
   for (let i = 0; i < count; i++) {
     const prefix = Math.min(32, largestPrefix + Math.floor(next() * (33 - largestPrefix)));
     const size = 2 ** (32 - prefix);
-    const slotStart = 0x01000000 + i * slot;
+    let slotStart = 0x01000000 + i * slot;
+    // Slots at or past 10.0.0.0 move up by the /8 they skip; aligned sizes keep their alignment.
+    if (slotStart + slot > SOURCE_BLOCK_START) slotStart += SOURCE_BLOCK_END - SOURCE_BLOCK_START + 1;
     const firstAligned = Math.ceil(slotStart / size) * size;
     const choices = Math.max(1, Math.floor((slotStart + slot - 1 - firstAligned) / size));
     const first = firstAligned + Math.floor(next() * choices) * size;

@@ -22,6 +22,8 @@ const OUT = join(ROOT, "bench", "out");
 const BIN = join(ROOT, "bin", "repfilter.js");
 const C_BASELINE = join(OUT, "scan-c");
 const JS_BASELINE = join(ROOT, "bench", "baselines", "scan-plain.mjs");
+/** Changes whenever generate.ts writes different bytes for the same options. */
+const GENERATOR_VERSION = 2;
 
 interface Peer {
   name: string;
@@ -58,16 +60,15 @@ function ensureCapture(name: string, options: Partial<GeneratorOptions> & { byte
   const listText = join(OUT, `list-${full.ranges}.txt`);
   const list = join(OUT, `list-${full.ranges}.bin`);
   const ranges = generateRanges(full.ranges, full.seed);
-  if (!existsSync(listText)) {
-    const lines = ranges.map(([first, last]) => `${formatIPv4(first)}-${formatIPv4(last)}`);
-    writeFileSync(listText, lines.join("\n") + "\n");
-  }
-  if (!existsSync(list)) {
-    const built = buildBlocklist([{ name: "bench", entries: ranges.map(([first, last]) => ({ first, last })) }], 0);
-    writeFileSync(list, encodeBlocklist(built));
-  }
+  // Lists are cheap to rebuild, and a list left from another generator version
+  // would not match the capture's hits, so they are always rewritten.
+  const lines = ranges.map(([first, last]) => `${formatIPv4(first)}-${formatIPv4(last)}`);
+  writeFileSync(listText, lines.join("\n") + "\n");
+  const built = buildBlocklist([{ name: "bench", entries: ranges.map(([first, last]) => ({ first, last })) }], 0);
+  writeFileSync(list, encodeBlocklist(built));
   const stamp = `${capture}.options.json`;
-  const wanted = JSON.stringify(full);
+  // The stamp names the generator version too: bump it when the bytes it writes change.
+  const wanted = JSON.stringify({ ...full, generator: GENERATOR_VERSION });
   if (!existsSync(capture) || !existsSync(stamp) || readFileSync(stamp, "utf8") !== wanted) {
     process.stderr.write(`generating ${capture} (${full.bytes} bytes)\n`);
     generateCapture(capture, full, ranges);

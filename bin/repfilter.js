@@ -3,6 +3,12 @@
 
 import { main } from "../dist/src/cli/main.js";
 
+// Messages on a closed stderr, or output of `info` and friends on a closed stdout,
+// are lost, but must not turn into a crash: grep and tcpdump ignore them too. The
+// scan watches stdout itself and stops reading when it closes.
+process.stderr.on("error", () => {});
+process.stdout.on("error", () => {});
+
 const status = await main(process.argv.slice(2), {
   // A getter, so that the stdin stream is created only if it is used: creating it
   // makes a pipe non-blocking, and the scan reads descriptor 0 directly.

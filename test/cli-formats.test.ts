@@ -85,8 +85,8 @@ describe("pcapng and gzip input", () => {
     const quiet = await runCli(["--blocklist", LIST], { input: bare });
     assert.equal(quiet.status, 1);
     assert.equal(quiet.stdout, "");
-    assert.match(quiet.stderr, /^repfilter: 1 packets, 96 B .* 0 IPv4, 0 alerts/);
-    assert.match(quiet.stderr, /skipped 1 packets: not_ipv4 1/);
+    assert.match(quiet.stderr, /^repfilter: 1 packet, 96 B .* 0 IPv4, 0 alerts/);
+    assert.match(quiet.stderr, /skipped 1 packet: not_ipv4 1/);
 
     const variant = buildPcapng([{ data: ethernet(ipv4({ src: "192.0.2.77", dst: "10.0.0.1", proto: 1 })) }], { interfaces: [{ linkType: 1 }] });
     const alert = await runCli(["--blocklist", LIST, "--quiet"], { input: variant });
@@ -175,7 +175,7 @@ describe("pcapng and gzip input", () => {
     const json = await runCli(["--blocklist", LIST, "--quiet", "--format", "json"], { input });
     assert.equal(jsonLines(json.stdout)[0]!.layer, 1);
     const summary = await runCli(["--blocklist", LIST], { input });
-    assert.match(summary.stderr, /1 IPv4, 1 alerts, 0 suppressed; 1 tunneled IPv4 headers/);
+    assert.match(summary.stderr, /1 IPv4, 1 alert, 0 suppressed; 1 tunneled IPv4 header/);
   });
 
   it("says in --help which formats and link types it reads", async () => {

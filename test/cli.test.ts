@@ -1,8 +1,8 @@
 // The command line end to end, through a child process.
 
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { mkdirSync, openSync, readFileSync, writeFileSync, closeSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { buildPcap, pcapFileHeader, pcapRecordHeader, type PcapRecord } from "../src/pcap/writer.js";
@@ -66,7 +66,22 @@ describe("scan output", () => {
   it("suppresses repeats by default and counts them", async () => {
     const result = await runCli(["--blocklist", LIST], { input: buildPcap(records(5), { linkType: 1 }) });
     assert.equal(result.stdout.trim().split("\n").length, 1);
-    assert.match(result.stderr, /1 alerts, 4 suppressed/);
+    assert.match(result.stderr, /1 alert, 4 suppressed/);
+  });
+
+  it("labels hits on many distinct ranges correctly", async () => {
+    // More distinct ranges than the formatter caches line ends for, each hit twice.
+    // Every other address, so that no two entries merge into one range.
+    const addresses = Array.from({ length: 6000 }, (_, i) => `100.64.${(2 * i) >> 8}.${(2 * i) & 255}`);
+    const list = writeBlocklist(listOf(addresses, "many"));
+    const packets = [...addresses, ...addresses].map((src, i) => ({ tsSec: 1_700_000_000 + i, tsFrac: 0, data: ipv4({ src, dst: "10.0.0.1", proto: 1 }) }));
+    const result = await runCli(["--blocklist", list, "--dedup", "0", "--quiet"], { input: buildPcap(packets, { linkType: 228 }) });
+    const lines = result.stdout.trim().split("\n");
+    assert.equal(lines.length, 12000);
+    for (const [i, line] of lines.entries()) {
+      const address = addresses[i % 6000]!;
+      assert.ok(line.endsWith(` ICMP ${address} -> 10.0.0.1 dir=internal match=src src_range=${address}/32 src_sources=many`), line);
+    }
   });
 
   it("prefixes lines with the input name when reading several inputs", async () => {
@@ -258,8 +273,52 @@ describe("pipes and signals", () => {
     const closed = new Promise<number | null>((resolve) => child.on("close", (status) => resolve(status)));
     child.kill("SIGINT");
     const status = await closed;
-    assert.equal(status, 0);
-    assert.match(stderr, /repfilter: 1 packets, .* 1 alerts/);
+    assert.equal(status, 130);
+    assert.match(stderr, /repfilter: 1 packet, .* 1 alert/);
+    assert.match(stderr, /repfilter: interrupted by SIGINT/);
+  });
+
+  it("stops on SIGTERM while a named FIFO is quiet", async () => {
+    const directory = temporaryDirectory();
+    const fifo = join(directory, "live.pcap");
+    execFileSync("mkfifo", [fifo]);
+    const child = spawn(process.execPath, [BIN, "--blocklist", LIST, fifo], { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    // The writer sends one packet and then stays open and silent, as a quiet link does.
+    const writer = openSync(fifo, "w");
+    const data = ipv4({ src: "192.0.2.1", dst: "10.0.0.1", proto: 17 });
+    writeSync(writer, Buffer.concat([pcapFileHeader({ linkType: 228 }), pcapRecordHeader({ tsSec: 1, tsFrac: 0, data }), data]));
+    const started = Date.now();
+    while (!stdout.includes("\n") && Date.now() - started < 10_000) await new Promise((resolve) => setTimeout(resolve, 20));
+    const closed = new Promise<number | null>((resolve) => child.on("close", (status) => resolve(status)));
+    child.kill("SIGTERM");
+    const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
+    const status = await closed;
+    clearTimeout(timer);
+    closeSync(writer);
+    assert.equal(status, 143);
+    assert.match(stdout, /pkt=1 UDP 192\.0\.2\.1/);
+    assert.match(stderr, /interrupted by SIGTERM/);
+  });
+
+  it("keeps running when stderr is closed", async () => {
+    // stderr is a pipe whose reader has gone: every warning and the summary fail with EPIPE.
+    const input = buildPcap(records(3), { linkType: 1 });
+    const directory = temporaryDirectory();
+    writeFileSync(join(directory, "a.pcap"), buildPcap(records(1), { linkType: 195 }));
+    writeFileSync(join(directory, "b.pcap"), input);
+    const result = await new Promise<{ status: number | null; stdout: string }>((resolve) => {
+      const child = spawn(process.execPath, [BIN, "--blocklist", LIST, "--dedup", "0", "a.pcap", "b.pcap"], { cwd: directory, stdio: ["ignore", "pipe", "pipe"] });
+      child.stderr.destroy();
+      let stdout = "";
+      child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+      child.on("close", (status) => resolve({ status, stdout }));
+    });
+    assert.equal(result.stdout.trim().split("\n").length, 3);
+    assert.equal(result.status, 2); // a.pcap has no decodable packet
   });
 });
 
@@ -270,7 +329,7 @@ describe("compile", () => {
     writeFileSync(join(directory, "drop.txt"), "203.0.113.128/25 ; SBL1\r\n");
     const result = await runCli(["compile", "-o", "out/list.bin", "--name", "feodo-c2", "feodo.txt", "drop.txt"], { cwd: directory });
     assert.equal(result.status, 0);
-    assert.match(result.stderr, /warning: feodo\.txt: 1 invalid lines skipped/);
+    assert.match(result.stderr, /warning: feodo\.txt: 1 invalid line skipped/);
     assert.match(result.stderr, /warning: feodo\.txt:3: not an IPv4 address: "bogus"/);
     assert.match(result.stderr, /wrote out\/list\.bin: 3 ranges \(257 addresses\) from 3 entries in 2 sources/);
     const input = buildPcap(records(1, "203.0.113.200"), { linkType: 1 });

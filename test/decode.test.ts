@@ -103,7 +103,7 @@ describe("VLAN tags", () => {
 
   it("gives up after too many tags", () => {
     const tags: Array<[number, number]> = Array.from({ length: 12 }, () => [0x8100, 1]);
-    assert.equal(scanFrames(1, [ethernet(packet, 0x0800, tags)]).counters.skipNotIPv4, 1);
+    assert.equal(scanFrames(1, [ethernet(packet, 0x0800, tags)]).counters.skipHeaderLimit, 1);
   });
 });
 
@@ -168,12 +168,24 @@ describe("IPv4 header", () => {
     assert.equal(result.counters.skipBadIHL, 1);
   });
 
-  it("skips a header cut before its end", () => {
+  it("skips a header cut inside its first 20 bytes", () => {
     const result = scanFrames(1, [ethernet(ipv4({ src: "192.0.2.1", dst: "10.0.0.1" })).subarray(0, 14 + 19)]);
     assert.equal(result.counters.skipIPTruncated, 1);
-    const options = ipv4({ src: "192.0.2.1", dst: "10.0.0.1", options: new Uint8Array(8) }).subarray(0, 24);
-    assert.equal(scanFrames(228, [options]).counters.skipIPTruncated, 1);
     assert.equal(scanFrames(1, [ethernet(new Uint8Array(0))]).counters.skipIPTruncated, 1);
+  });
+
+  it("alerts when only options are cut", () => {
+    // IGMP with a Router Alert option (IHL 6) captured with a 34-byte snaplen.
+    const igmp = ipv4({ src: "192.0.2.9", dst: "224.0.0.251", proto: 2, options: Uint8Array.of(0x94, 0x04, 0, 0) });
+    const result = scanFrames(1, [ethernet(igmp).subarray(0, 34)]);
+    assert.equal(result.hits.length, 1);
+    assert.equal(result.hits[0]!.src, "192.0.2.9");
+    assert.equal(result.counters.ipOptionsCut, 1);
+    assert.equal(result.counters.skipIPTruncated, 0);
+    const udp = ipv4({ src: "192.0.2.1", dst: "10.0.0.1", proto: 17, options: new Uint8Array(8) }).subarray(0, 24);
+    const cut = scanFrames(228, [udp]);
+    assert.equal(cut.hits.length, 1);
+    assert.equal(cut.hits[0]!.srcPort, undefined);
   });
 
   it("skips a wrong version after ethertype IPv4", () => {

@@ -70,7 +70,7 @@ describe("link layers", () => {
     assert.equal(result.hits[0]!.srcPort, 1234);
   });
 
-  const skips: Array<[string, number, Uint8Array, "skipNotIPv4" | "skipTruncatedLink" | "skipIPTruncated"]> = [
+  const skips: Array<[string, number, Uint8Array, "skipNotIPv4" | "skipTruncatedLink" | "skipIPTruncated" | "skipHeaderLimit"]> = [
     ["PPP carrying IPv6", 9, ppp(ipv6, { protocol: 0x0057 }), "skipNotIPv4"],
     ["PPP cut inside its protocol field", 9, Buffer.from([0xff, 0x03, 0x00]), "skipTruncatedLink"],
     ["Cisco HDLC SLARP", 104, ciscoHdlc(new Uint8Array(20), 0x8035), "skipNotIPv4"],
@@ -81,7 +81,7 @@ describe("link layers", () => {
     ["PPPoE with a non-IP PPP protocol", 1, ethernet(pppoeSession(new Uint8Array(20), 0xc021), ETHERTYPE_PPPOE_SESSION), "skipNotIPv4"],
     ["PPPoE cut inside its header", 1, ethernet(pppoeSession(packet), ETHERTYPE_PPPOE_SESSION).subarray(0, 18), "skipTruncatedLink"],
     ["MPLS carrying IPv6", 1, ethernet(mplsStack(ipv6, [3]), ETHERTYPE_MPLS), "skipNotIPv4"],
-    ["MPLS with no bottom of stack", 1, ethernet(Buffer.alloc(17 * 4), ETHERTYPE_MPLS), "skipNotIPv4"],
+    ["MPLS with no bottom of stack", 1, ethernet(Buffer.alloc(17 * 4), ETHERTYPE_MPLS), "skipHeaderLimit"],
     ["MPLS cut inside the label stack", 1, ethernet(mplsStack(packet, [1, 2]), ETHERTYPE_MPLS).subarray(0, 20), "skipTruncatedLink"],
     ["MPLS with nothing after the stack", 1, ethernet(mplsStack(new Uint8Array(0), [1]), ETHERTYPE_MPLS), "skipNotIPv4"],
     ["802.3 LLC that is not SNAP (spanning tree)", 1, ethernet(Buffer.from([0x42, 0x42, 0x03, 0, 0, 0, 0, 0]), 38), "skipNotIPv4"],
@@ -102,7 +102,7 @@ describe("link layers", () => {
     // Ethernet pseudowires nested 20 deep, each an MPLS label, a control word and a frame.
     let frame: Uint8Array = ethernet(packet);
     for (let i = 0; i < 20; i++) frame = ethernet(mplsStack(Buffer.concat([Buffer.alloc(4), frame]), [i]), ETHERTYPE_MPLS);
-    assert.equal(scanFrames(1, [frame]).counters.skipNotIPv4, 1);
+    assert.equal(scanFrames(1, [frame]).counters.skipHeaderLimit, 1);
     let shallow: Uint8Array = ethernet(packet);
     for (let i = 0; i < 10; i++) shallow = ethernet(mplsStack(Buffer.concat([Buffer.alloc(4), shallow]), [i]), ETHERTYPE_MPLS);
     assert.equal(scanFrames(1, [shallow]).hits.length, 1);

@@ -104,6 +104,37 @@ describe("range lookup", () => {
     }
   });
 
+  it("agrees with the plain search on a table large enough for the coverage bitmap", () => {
+    const next = random(77);
+    const starts: number[] = [];
+    const ends: number[] = [];
+    let cursor = 0;
+    for (let i = 0; i < 100_000; i++) {
+      cursor += 1 + Math.floor(next() * 40_000);
+      const size = 1 + Math.floor(next() * (i % 100 === 0 ? 300_000 : 600));
+      starts.push(cursor);
+      ends.push(Math.min(cursor + size - 1, 0xfffffffe));
+      cursor += size;
+    }
+    // The last /24 of the address space, where a bit index + 1 would wrap.
+    starts.push(0xffffff00);
+    ends.push(0xffffffff);
+    const scanner = scannerWith(starts, ends);
+    for (let probe = 0; probe < 200_000; probe++) {
+      const address = Math.floor(next() * 2 ** 32);
+      assert.equal(scanner.probe(address), scanner.probeBinary(address), `address ${address}`);
+    }
+    for (const [index, start] of starts.entries()) {
+      if (index % 7 !== 0) continue;
+      for (const address of [start - 1, start, ends[index]!, ends[index]! + 1]) {
+        if (address < 0 || address > 0xffffffff) continue;
+        assert.equal(scanner.probe(address), scanner.probeBinary(address), `address ${address}`);
+      }
+    }
+    assert.equal(scanner.probe(0xffffffff), starts.length - 1);
+    assert.equal(scanner.probe(0xfffffeff), -1);
+  });
+
   it("replaces the table at the next chunk boundary", () => {
     const scanner = scannerWith([ip("192.0.2.0")], [ip("192.0.2.255")]);
     assert.equal(scanner.probe(ip("192.0.2.7")), 0);

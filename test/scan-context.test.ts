@@ -250,7 +250,7 @@ describe("evidence file", () => {
   it("fails with status 2 when the disk is full", async () => {
     const result = await runCli(["--blocklist", LIST, "--write-pcap", "/dev/full"], { input: buildPcap([packet("203.0.113.5", "10.0.0.1", 0)], { linkType: 1 }) });
     assert.equal(result.status, 2);
-    assert.match(result.stderr, /repfilter: error: cannot write the evidence file \/dev\/full: ENOSPC/);
+    assert.match(result.stderr, /repfilter: error: cannot write the evidence file \/dev\/full: no space left on the device/);
   });
 
   it("fails with status 2 when the file cannot be created", async () => {

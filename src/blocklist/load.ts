@@ -11,6 +11,7 @@ import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
+import { describeFileError } from "../util/file-errors.js";
 import type { Blocklist } from "./build.js";
 import { EntrySectionIndexer, recordsOffset, SECTION_SOURCE_ENTRIES, type RecordReader } from "./entries.js";
 import {
@@ -65,7 +66,7 @@ export async function loadBlocklist(path: string): Promise<Blocklist> {
   } catch (error) {
     closeSync(fd);
     if (error instanceof BlocklistError) throw error;
-    throw new BlocklistError("ERR_BLOCKLIST_READ", `${path}: cannot read the blocklist (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+    throw new BlocklistError("ERR_BLOCKLIST_READ", `${path}: cannot read the blocklist (${describeFileError(error)})`);
   }
 }
 
@@ -82,7 +83,7 @@ function openError(path: string, error: unknown): BlocklistError {
       `no blocklist at ${path}; build one with \`repfilter compile LIST.txt -o ${path}\` or \`repfilter update\`, or pass --blocklist PATH`,
     );
   }
-  return new BlocklistError("ERR_BLOCKLIST_READ", `${path}: cannot read the blocklist (${code ?? String(error)})`);
+  return new BlocklistError("ERR_BLOCKLIST_READ", `${path}: cannot read the blocklist (${describeFileError(error)})`);
 }
 
 /** Where the bytes of one section go while the file streams past. */

@@ -1,11 +1,14 @@
 // The compile command: text lists in, one blocklist file out.
 
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { basename, extname } from "node:path";
 import { addressCount, buildBlocklist, type SourceEntries } from "../blocklist/build.js";
 import { encodeBlocklist } from "../blocklist/format.js";
+import { formatRange } from "../lists/ipv4.js";
 import { decodeListText, ListFormatError, parseTextList, type ParsedList } from "../lists/text-list.js";
 import { writeFileAtomic } from "../util/atomic-write.js";
+import { describeFileError } from "../util/file-errors.js";
+import { plural } from "../output/summary.js";
 import { Diagnostics } from "./diagnostics.js";
 import type { ScanIO } from "./scan.js";
 
@@ -19,6 +22,11 @@ export interface CompileOptions {
 const SOURCE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 /** Rejected lines shown per file; the rest are only counted. */
 const SHOWN_REJECTS = 5;
+/**
+ * Largest list file read. Public feeds are a few MB; a file this large is almost
+ * surely something else, and reading it whole would need as much memory.
+ */
+const MAX_LIST_BYTES = 256 * 1024 * 1024;
 
 /** Returns the default source name of a list file: its name without the extension. */
 export function defaultSourceName(path: string): string {
@@ -53,6 +61,7 @@ export async function runCompile(files: string[], options: CompileOptions, io: P
       diagnostics.error(`${file}: no valid entries in ${parsed.rejected.length} lines; is this a list of addresses?`);
       return 2;
     }
+    if (parsed.entries.length === 0) diagnostics.warning(`${file}: no entries; source "${name}" will list nothing`);
     entryCount += parsed.entries.length;
     sources.push({ name, entries: parsed.entries });
   }
@@ -62,22 +71,30 @@ export async function runCompile(files: string[], options: CompileOptions, io: P
   try {
     await writeFileAtomic(options.output, encodeBlocklist(list));
   } catch (error) {
-    diagnostics.error(`cannot write ${options.output}: ${(error as Error).message}`);
+    diagnostics.error(`cannot write ${options.output}: ${describeFileError(error)}`);
     return 2;
   }
   diagnostics.info(
-    `wrote ${options.output}: ${list.starts.length} ranges (${addressCount(list)} addresses) ` +
-      `from ${entryCount} entries in ${sources.length} sources`,
+    `wrote ${options.output}: ${plural(list.starts.length, "range")} (${plural(addressCount(list), "address", "addresses")}) ` +
+      `from ${plural(entryCount, "entry", "entries")} in ${plural(sources.length, "source")}`,
   );
+  if (list.starts.length === 0) diagnostics.warning(`${options.output} is empty: a scan with it never alerts`);
   return 0;
 }
 
 async function readList(file: string, io: Pick<ScanIO, "stdin">, diagnostics: Diagnostics): Promise<ParsedList | undefined> {
   let bytes: Uint8Array;
   try {
+    if (file !== "-") {
+      const size = (await stat(file)).size;
+      if (size > MAX_LIST_BYTES) {
+        diagnostics.error(`${file}: ${size} bytes is more than the ${MAX_LIST_BYTES}-byte maximum for a list; is it a list of addresses?`);
+        return undefined;
+      }
+    }
     bytes = file === "-" ? await readStream(io.stdin) : await readFile(file);
   } catch (error) {
-    diagnostics.error(`${file}: cannot read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    diagnostics.error(`${file}: cannot read: ${describeFileError(error)}`);
     return undefined;
   }
   try {
@@ -91,13 +108,19 @@ async function readList(file: string, io: Pick<ScanIO, "stdin">, diagnostics: Di
 
 async function readStream(stream: NodeJS.ReadableStream): Promise<Uint8Array> {
   const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : Buffer.from(chunk as Uint8Array));
+  let total = 0;
+  for await (const chunk of stream) {
+    const bytes = typeof chunk === "string" ? Buffer.from(chunk) : Buffer.from(chunk as Uint8Array);
+    total += bytes.length;
+    if (total > MAX_LIST_BYTES) throw new Error(`more than the ${MAX_LIST_BYTES}-byte maximum for a list`);
+    chunks.push(bytes);
+  }
   return Buffer.concat(chunks);
 }
 
 function reportList(file: string, parsed: ParsedList, diagnostics: Diagnostics): void {
   if (parsed.rejected.length > 0) {
-    diagnostics.warning(`${file}: ${parsed.rejected.length} invalid lines skipped`);
+    diagnostics.warning(`${file}: ${plural(parsed.rejected.length, "invalid line")} skipped`);
     for (const reject of parsed.rejected.slice(0, SHOWN_REJECTS)) {
       diagnostics.warning(`${file}:${reject.line}: ${reject.reason}: ${JSON.stringify(reject.text)}`);
     }
@@ -105,8 +128,14 @@ function reportList(file: string, parsed: ParsedList, diagnostics: Diagnostics):
       diagnostics.warning(`${file}: ${parsed.rejected.length - SHOWN_REJECTS} more invalid lines not shown`);
     }
   }
-  if (parsed.ipv6Skipped > 0) diagnostics.info(`${file}: ${parsed.ipv6Skipped} IPv6 entries skipped (the list is IPv4-only)`);
-  if (parsed.hostBitsMasked > 0) diagnostics.info(`${file}: ${parsed.hostBitsMasked} CIDR entries had host bits set; they were cleared`);
+  if (parsed.ipv6Skipped > 0) diagnostics.info(`${file}: ${plural(parsed.ipv6Skipped, "IPv6 entry", "IPv6 entries")} skipped (the list is IPv4-only)`);
+  // A mask that clears host bits may widen an entry a lot (1.2.3.4/8 is 16M addresses), so show where.
+  if (parsed.masked.length > 0) {
+    diagnostics.warning(`${file}: ${plural(parsed.masked.length, "CIDR entry", "CIDR entries")} had host bits set; they were cleared`);
+    for (const entry of parsed.masked.slice(0, SHOWN_REJECTS)) {
+      diagnostics.warning(`${file}:${entry.line}: ${JSON.stringify(entry.text)} is read as ${formatRange(entry.first, entry.last)}`);
+    }
+  }
 }
 
 /** Uses $SOURCE_DATE_EPOCH (seconds) when set, so that builds can be reproduced byte for byte. */

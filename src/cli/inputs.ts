@@ -14,11 +14,10 @@ import { createGunzip } from "node:zlib";
 import type { Scanner } from "../core/scanner.js";
 
 export interface InputHooks {
-  /**
-   * Called after each chunk is framed with the input bytes it consumed (for gzip
-   * input, the compressed bytes); returns a promise when output must drain first.
-   */
-  afterChunk(bytesRead: number): Promise<void> | undefined;
+  /** Counts bytes read from the input (for gzip input, the compressed bytes), before they are framed. */
+  counted(bytesRead: number): void;
+  /** Called after each chunk is framed; returns a promise when output must drain first. */
+  afterChunk(): Promise<void> | undefined;
   /** True when the run should stop reading (a signal, or stdout closed). */
   stopped(): boolean;
   /** Resolves when the run should stop, to end a read that waits on a quiet pipe. */
@@ -87,6 +86,9 @@ export async function readStdinInput(stdin: StdinSource, scanner: Scanner, hooks
     return;
   }
   const stats = fstatSync(fd);
+  if (stats.isDirectory()) {
+    throw Object.assign(new Error("stdin is a directory"), { code: "EISDIR" });
+  }
   if (!stats.isFile()) {
     await readStreamDescriptor(fd, scanner, hooks);
     return;
@@ -123,15 +125,17 @@ async function readDirect(readInto: ReadFunction, scanner: Scanner, hooks: Input
     return;
   }
   if (headLength > 0) {
+    hooks.counted(headLength);
     scanner.write(head.subarray(0, headLength));
-    await hooks.afterChunk(headLength);
+    await hooks.afterChunk();
   }
   while (!hooks.stopped()) {
     const window = scanner.openWindow();
     const bytesRead = await readInto(window);
     if (bytesRead === 0) break;
+    hooks.counted(bytesRead);
     scanner.commit(bytesRead);
-    await hooks.afterChunk(bytesRead);
+    await hooks.afterChunk();
   }
 }
 
@@ -172,13 +176,14 @@ function readStreamDescriptor(fd: number, scanner: Scanner, hooks: InputHooks): 
       return false;
     };
     const framePlain = (bytes: Uint8Array | number): boolean => {
+      hooks.counted(typeof bytes === "number" ? bytes : bytes.length);
       try {
         if (typeof bytes === "number") scanner.commit(bytes);
         else scanner.write(bytes);
       } catch (error) {
         return fail(error);
       }
-      const waiting = hooks.afterChunk(typeof bytes === "number" ? bytes : bytes.length);
+      const waiting = hooks.afterChunk();
       if (hooks.stopped()) return fail(undefined);
       return waiting === undefined ? true : hold(waiting);
     };
@@ -243,8 +248,9 @@ async function readStream(stream: Readable, scanner: Scanner, hooks: InputHooks)
     return;
   }
   for await (const chunk of chunks) {
+    hooks.counted(chunk.length);
     scanner.write(chunk);
-    await hooks.afterChunk(chunk.length);
+    await hooks.afterChunk();
     if (hooks.stopped()) break;
   }
 }
@@ -275,11 +281,9 @@ function toBytes(chunk: Buffer | string): Uint8Array {
  * stream raises GzipError after the chunks before the damage were scanned.
  */
 async function scanGzip(compressedChunks: AsyncIterable<Uint8Array>, scanner: Scanner, hooks: InputHooks): Promise<void> {
-  let compressed = 0;
-  let reported = 0;
   async function* counted(): AsyncGenerator<Uint8Array> {
     for await (const chunk of compressedChunks) {
-      compressed += chunk.length;
+      hooks.counted(chunk.length);
       yield chunk;
     }
   }
@@ -291,12 +295,11 @@ async function scanGzip(compressedChunks: AsyncIterable<Uint8Array>, scanner: Sc
       for await (const chunk of decompressed) {
         try {
           scanner.write(chunk);
-          await hooks.afterChunk(compressed - reported);
+          await hooks.afterChunk();
         } catch (error) {
           scanError = error;
           return;
         }
-        reported = compressed;
         if (hooks.stopped()) return;
       }
     });
@@ -304,8 +307,6 @@ async function scanGzip(compressedChunks: AsyncIterable<Uint8Array>, scanner: Sc
     if (scanError === undefined && !hooks.stopped()) throw toGzipError(error);
   }
   if (scanError !== undefined) throw scanError;
-  if (hooks.stopped()) return;
-  if (compressed > reported) await hooks.afterChunk(compressed - reported);
 }
 
 /** Turns a zlib error into a GzipError; passes any other error through. */

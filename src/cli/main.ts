@@ -5,6 +5,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from "commander
 import { DEFAULT_HOME_NET, HomeNet, HomeNetError } from "../output/direction.js";
 import { runCompile } from "./compile.js";
 import { runScan, type ScanIO } from "./scan.js";
+import { DEFAULT_NAMES_TABLE_ENTRIES, MAX_NAMES_TABLE_ENTRIES } from "../core/scanner.js";
 import { DEFAULT_SCHEDULE } from "../update/schedule.js";
 import { VERSION } from "../version.js";
 
@@ -23,6 +24,11 @@ Each alert names, per matching side, the narrowest entry the sources list
 first day one of them was seen listing it (src_listed_since=, when the list
 was built by \`repfilter update\`). dir= is the direction relative to
 --home-net.
+
+Names: DNS responses (A records, CNAME chains), TLS server names (SNI) and
+HTTP/1.x Host headers in the capture are remembered per client and server
+address. An alert lists the names its client used for the listed address:
+names=NAME(SOURCES),... in text, "hostnames" and "hostname_sources" in JSON.
 
 Blocklist lookup order: --blocklist, then $REPFILTER_BLOCKLIST, then
 $XDG_DATA_HOME/repfilter/blocklist.bin (default ~/.local/share/repfilter/blocklist.bin).
@@ -78,6 +84,11 @@ export async function main(argv: string[], io: ScanIO): Promise<number> {
     )
     .option("--allow <file>", "text list of listed addresses, CIDR blocks or ranges that must not alert; repeatable", collect)
     .option("--write-pcap <file>", "write every matched packet, repeats included, to this capture file (pcap, or pcapng for mixed link types)")
+    .option(
+      "--names-table <entries>",
+      `client and server pairs whose host names are remembered (about 1 KiB each); 0 turns names off (default: ${DEFAULT_NAMES_TABLE_ENTRIES})`,
+      parseNamesTableEntries,
+    )
     .option("-q, --quiet", "do not print the summary or progress on stderr")
     .option("--no-progress", "do not show the progress line on a terminal")
     .version(VERSION, "-V, --version", "print the version and exit")
@@ -91,6 +102,7 @@ export async function main(argv: string[], io: ScanIO): Promise<number> {
           ...(options.blocklist !== undefined ? { blocklist: options.blocklist } : {}),
           format: options.format,
           dedupSeconds: options.dedup,
+          ...(options.namesTable !== undefined ? { namesTableEntries: options.namesTable } : {}),
           quiet: options.quiet === true,
           progress: options.progress,
           homeNet: options.homeNet ?? HomeNet.parse(DEFAULT_HOME_NET),
@@ -107,10 +119,10 @@ export async function main(argv: string[], io: ScanIO): Promise<number> {
     .description("Build a blocklist file from text lists: one IPv4 address, CIDR block or range (a-b) per line, # and ; comments.")
     .argument("<FILE...>", "text lists to merge, each one named source; - reads stdin")
     .requiredOption("-o, --output <path>", "blocklist file to write (replaced atomically)")
-    .option("-n, --name <name>", "source name for the next FILE, repeatable (default: the file name without extension)", collect, [])
+    .option("-n, --name <name>", "source name for the next FILE, repeatable (default: the file name without extension)", collect)
     .helpOption("-h, --help", "show this help and exit")
-    .action(async (files: string[], options: { output: string; name: string[] }) => {
-      status = await runCompile(files, { output: options.output, names: options.name }, io);
+    .action(async (files: string[], options: { output: string; name?: string[] }) => {
+      status = await runCompile(files, { output: options.output, names: options.name ?? [] }, io);
     });
 
   program
@@ -147,15 +159,15 @@ export async function main(argv: string[], io: ScanIO): Promise<number> {
     .option("-c, --config <file>", "feeds config to apply over the bundled default (default: $XDG_CONFIG_HOME/repfilter/feeds.json if it exists)")
     .option("-o, --output <path>", "blocklist file to replace (default: $REPFILTER_BLOCKLIST, else $XDG_DATA_HOME/repfilter/blocklist.bin)")
     .option("--state-dir <dir>", "cache of last good downloads and their validators (default: $XDG_STATE_HOME/repfilter)")
-    .option("--allow <file>", "text list of addresses, CIDR blocks or ranges that must never alert, repeatable", collect, [])
+    .option("--allow <file>", "text list of addresses, CIDR blocks or ranges that must never alert, repeatable", collect)
     .option("--daemon", "keep running and update on a schedule until SIGTERM")
     .option("--schedule <cron>", `cron expression for --daemon, 5 fields or 6 with seconds first (default: "${DEFAULT_SCHEDULE}", daily at 04:17)`)
     .helpOption("-h, --help", "show this help and exit")
     .addHelpText("after", UPDATE_HELP_AFTER)
-    .action(async (options: { config?: string; output?: string; stateDir?: string; allow: string[]; daemon?: boolean; schedule?: string }) => {
+    .action(async (options: { config?: string; output?: string; stateDir?: string; allow?: string[]; daemon?: boolean; schedule?: string }) => {
       // Loaded on demand: undici and node-cron would slow down the start of every scan.
       const { runUpdateCommand } = await import("./update.js");
-      status = await runUpdateCommand({ ...options, daemon: options.daemon === true }, io);
+      status = await runUpdateCommand({ ...options, allow: options.allow ?? [], daemon: options.daemon === true }, io);
     });
 
   for (const command of [program, ...program.commands]) {
@@ -181,6 +193,7 @@ interface ScanCommandOptions {
   blocklist?: string;
   format: "text" | "json";
   dedup: number;
+  namesTable?: number;
   quiet?: boolean;
   progress: boolean;
   homeNet?: HomeNet;
@@ -198,11 +211,17 @@ function parseHomeNet(value: string): HomeNet {
 }
 
 function parseSeconds(value: string): number {
-  const seconds = Number(value);
-  if (value.trim() === "" || !Number.isFinite(seconds) || seconds < 0) {
-    throw new InvalidArgumentError(`expected a number of seconds (0 or more), got "${value}"`);
+  // Decimal only: Number() would also take "0x10", "1e3" and " 5 ".
+  if (!/^[0-9]+(\.[0-9]+)?$/.test(value)) throw new InvalidArgumentError("expected a number of seconds, 0 or more, such as 60 or 0.5");
+  return Number(value);
+}
+
+function parseNamesTableEntries(value: string): number {
+  const entries = Number(value);
+  if (!/^\d+$/.test(value.trim()) || entries > MAX_NAMES_TABLE_ENTRIES) {
+    throw new InvalidArgumentError(`expected a whole number of entries from 0 to ${MAX_NAMES_TABLE_ENTRIES}, got "${value}"`);
   }
-  return seconds;
+  return entries;
 }
 
 function collect(value: string, previous: string[] | undefined): string[] {

@@ -19,6 +19,7 @@ import { ByteBuilder } from "../output/byte-builder.js";
 import { describeLinkType } from "../output/linktypes.js";
 import { formatBytes, formatCount, summaryLines } from "../output/summary.js";
 import { LineWriter } from "../output/writer.js";
+import { describeFileError, displayName } from "../util/file-errors.js";
 import { Diagnostics } from "./diagnostics.js";
 import { GzipError, readFileInput, readStdinInput, type Readable, type StdinSource } from "./inputs.js";
 import { ListReloader } from "./reload.js";
@@ -47,6 +48,8 @@ export interface ScanOptions {
   allow?: string[];
   /** Evidence file for every matched packet. */
   writePcap?: string;
+  /** Entries of the names table; 0 turns name tracking off (default DEFAULT_NAMES_TABLE_ENTRIES). */
+  namesTableEntries?: number;
 }
 
 /** What a scan sets up before it reads: the allowlist and the evidence file. */
@@ -56,13 +59,6 @@ interface ScanExtras {
 }
 
 const PROGRESS_INTERVAL_MS = 250;
-
-/** Plain words for the file errors a user is likely to cause. */
-const READ_ERRORS: Record<string, string> = {
-  ENOENT: "no such file",
-  EISDIR: "is a directory",
-  EACCES: "permission denied",
-};
 
 /** Runs a scan and returns the exit status: 0 alerts printed, 1 none, 2 an error. */
 export async function runScan(files: string[], options: ScanOptions, io: ScanIO): Promise<number> {
@@ -112,7 +108,7 @@ async function prepareExtras(options: ScanOptions, diagnostics: Diagnostics): Pr
       const { EvidenceWriter } = await import("../pcap/evidence.js");
       extras.evidence = await EvidenceWriter.open(options.writePcap);
     } catch (error) {
-      diagnostics.error(`cannot create the evidence file ${options.writePcap}: ${READ_ERRORS[(error as NodeJS.ErrnoException).code ?? ""] ?? (error as Error).message}`);
+      diagnostics.error(`cannot create the evidence file ${options.writePcap}: ${describeFileError(error)}`);
       return undefined;
     }
   }
@@ -136,6 +132,10 @@ class ScanSession {
   #inputSize: number | undefined;
   #inputRead = 0;
   #stopRequested = false;
+  /** The signal that stopped the run, if one did. */
+  #stopSignal: NodeJS.Signals | undefined;
+  /** Inputs opened, so that a run whose every input failed to open prints no summary. */
+  #opened = 0;
   #resolveStopping: () => void = () => {};
   readonly #stopping = new Promise<void>((resolve) => {
     this.#resolveStopping = resolve;
@@ -155,8 +155,12 @@ class ScanSession {
       ...(extras.allow !== undefined ? { allow: extras.allow } : {}),
     });
     this.#scanner = new Scanner(
-      // The evidence file gets the suppressed repeats too.
-      { dedupSeconds: options.dedupSeconds, returnSuppressed: extras.evidence !== undefined },
+      {
+        dedupSeconds: options.dedupSeconds,
+        // The evidence file gets the suppressed repeats too.
+        returnSuppressed: extras.evidence !== undefined,
+        ...(options.namesTableEntries !== undefined ? { namesTableEntries: options.namesTableEntries } : {}),
+      },
       {
         hits: (batch) => {
           this.#printed += this.#formatter.formatBatch(batch, this.#output);
@@ -214,20 +218,25 @@ class ScanSession {
       this.#diagnostics.error(`cannot write alerts: ${this.#writer.failure.message}`);
     }
     if (this.#evidence?.failure !== undefined) {
-      this.#diagnostics.error(`cannot write the evidence file ${this.#evidence.path}: ${this.#evidence.failure.message}`);
+      this.#diagnostics.error(`cannot write the evidence file ${this.#evidence.path}: ${describeFileError(this.#evidence.failure)}`);
     }
     const readFailure = this.#list.entries?.readFailure;
     if (readFailure !== undefined) this.#diagnostics.warning(`cannot read the source entries of the blocklist (${readFailure.message}); alerts named table ranges instead`);
+    const status = this.#diagnostics.errors > 0 ? 2 : this.#printed > 0 ? 0 : 1;
     // A closed stdout ends the run quietly, as SIGPIPE would end tcpdump or grep.
-    if (this.#writer.closed && this.#writer.failure === undefined) return this.#printed > 0 ? 0 : 1;
-    if (!this.#options.quiet) this.#printSummary();
-    if (this.#diagnostics.errors > 0) return 2;
-    return this.#printed > 0 ? 0 : 1;
+    if (this.#writer.closed && this.#writer.failure === undefined) return status;
+    if (!this.#options.quiet && this.#opened > 0) this.#printSummary();
+    if (this.#stopSignal !== undefined) {
+      this.#diagnostics.info(`interrupted by ${this.#stopSignal}; the summary covers the packets read until then`);
+      // 128 + the signal number, as a shell reports a command killed by it.
+      return this.#stopSignal === "SIGINT" ? 130 : 143;
+    }
+    return status;
   }
 
   async #scanInput(input: string, several: boolean): Promise<void> {
     const isStdin = input === "-";
-    this.#inputName = isStdin ? "stdin" : input;
+    this.#inputName = isStdin ? "stdin" : displayName(input);
     this.#inputSize = undefined;
     this.#inputRead = 0;
     this.#formatter.setContext({
@@ -242,14 +251,16 @@ class ScanSession {
     this.#scanner.beginInput();
     this.#evidence?.beginInput();
     const hooks = {
-      afterChunk: (bytesRead: number) => {
+      counted: (bytesRead: number) => {
+        this.#opened = Math.max(this.#opened, 1);
         this.#inputBytes += bytesRead;
         this.#inputRead += bytesRead;
-        return this.#flush();
       },
+      afterChunk: () => this.#flush(),
       stopped: () => this.#stopped(),
       stopping: this.#stopping,
       setSize: (bytes: number | undefined) => {
+        this.#opened++;
         this.#inputSize = bytes;
       },
     };
@@ -276,7 +287,7 @@ class ScanSession {
     }
     const code = (error as NodeJS.ErrnoException).code;
     if (typeof code === "string" && code.startsWith("E")) {
-      this.#diagnostics.error(`${this.#inputName}: cannot read: ${READ_ERRORS[code] ?? code}`);
+      this.#diagnostics.error(`${this.#inputName}: cannot read: ${describeFileError(error)}`);
       return;
     }
     throw error;
@@ -366,6 +377,7 @@ class ScanSession {
     const stop = (signal: NodeJS.Signals): void => {
       if (this.#stopRequested) process.exit(signal === "SIGINT" ? 130 : 143);
       this.#stopRequested = true;
+      this.#stopSignal = signal;
       this.#resolveStopping();
       // A stream blocked on a live pipe would wait for the next packet; end it now.
       this.#stdinStream?.destroy?.();

@@ -49,8 +49,33 @@ export const Counter = {
   dedupEvictions: 13,
   capturedBytes: 14,
   innerIPv4: 15,
+  ipOptionsCut: 16,
+  skipHeaderLimit: 17,
+  dnsResponses: 32,
+  dnsTruncated: 33,
+  dnsBadPointer: 34,
+  dnsBadLabel: 35,
+  dnsNameTooLong: 36,
+  dnsUnsupported: 37,
+  dnsAnswersCapped: 38,
+  dnsTcpPartial: 39,
+  namesDns: 40,
+  namesSni: 41,
+  namesHttp: 42,
+  namesEvicted: 43,
+  namesReplaced: 44,
+  namesRejected: 45,
+  namesRealerts: 46,
+  tlsClientHellos: 47,
+  tlsClientHelloSplit: 48,
+  tlsClientHelloIncomplete: 49,
+  tlsNoSni: 50,
+  tlsMalformed: 51,
+  tlsNotTls443: 52,
+  httpRequests: 53,
+  httpNoHost: 54,
 } as const;
-export const COUNTER_SLOTS = 32;
+export const COUNTER_SLOTS = 64;
 
 /** Skip reasons as the summary names them, with their counter index. */
 export const SKIP_REASONS: ReadonlyArray<readonly [string, number]> = [
@@ -61,12 +86,13 @@ export const SKIP_REASONS: ReadonlyArray<readonly [string, number]> = [
   ["bad_ip_header_length", Counter.skipBadIHL],
   ["truncated_ip_header", Counter.skipIPTruncated],
   ["bad_ip_len", Counter.skipBadIPLength],
+  ["header_limit", Counter.skipHeaderLimit],
 ];
 
 export const NOTICE_LINKTYPE = 1;
 export const NOTICE_UNSUPPORTED_LINKTYPE = 2;
 
-export const HIT_SIZE = 64;
+export const HIT_SIZE = 80;
 export const HIT_PACKET = 0;
 export const HIT_TS_SEC = 8;
 export const HIT_TS_FRAC = 16;
@@ -85,7 +111,17 @@ export const HIT_DATA = 48;
 export const HIT_CAPLEN = 52;
 export const HIT_ORIGLEN = 56;
 export const HIT_INTERFACE = 60;
+export const HIT_NAMES_OFFSET = 64;
+export const HIT_NAMES_LENGTH = 68;
+export const HIT_NAMES_VERSION = 72;
 
 export const HF_PORTS = 1;
 export const HF_FRAGMENT = 2;
 export const HF_SUPPRESSED = 4;
+
+/** Sources of a recorded name: bits of the sources byte of each name of a hit. */
+export const NAME_DNS = 1;
+export const NAME_CNAME = 2;
+export const NAME_SNI = 4;
+export const NAME_HTTP = 8;
+export const MAX_NAME_LENGTH = 253;

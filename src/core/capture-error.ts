@@ -140,6 +140,8 @@ function guessFormat(value: number): string {
   if (first === 0x1f && second === 0x8b) return " (gzip data inside gzip data: decompress it first)";
   const bytes = [first, second, (value >>> 8) & 0xff, value & 0xff];
   const printable = bytes.every((byte) => byte === 0x09 || byte === 0x0a || byte === 0x0d || (byte >= 0x20 && byte < 0x7f));
-  if (printable) return ` ("${String.fromCharCode(...bytes).replace(/[\t\r\n]/g, " ")}": text, not a capture)`;
+  // Whitespace alone is no sign of text (a pcapng magic is 0a 0d 0d 0a).
+  const visible = bytes.some((byte) => byte > 0x20 && byte < 0x7f);
+  if (printable && visible) return ` ("${String.fromCharCode(...bytes).replace(/[\t\r\n]/g, " ")}": text, not a capture)`;
   return "";
 }

@@ -6,12 +6,14 @@ import * as abi from "./abi.js";
 export class HitBatch {
   readonly #memory: WebAssembly.Memory;
   readonly #pointer: number;
+  readonly #namesPointer: number;
   #view: DataView;
   count = 0;
 
-  constructor(memory: WebAssembly.Memory, pointer: number) {
+  constructor(memory: WebAssembly.Memory, pointer: number, namesPointer: number) {
     this.#memory = memory;
     this.#pointer = pointer;
+    this.#namesPointer = namesPointer;
     this.#view = new DataView(memory.buffer);
   }
 
@@ -74,6 +76,22 @@ export class HitBatch {
   }
   origLen(hit: number): number {
     return this.#view.getUint32(hit + abi.HIT_ORIGLEN, true);
+  }
+  /** Returns the length in bytes of the hit's names; 0 when it has none. */
+  namesLength(hit: number): number {
+    return this.#view.getUint32(hit + abi.HIT_NAMES_LENGTH, true);
+  }
+  /** Returns the version of the hit's names: hits with equal versions in one run have equal names. */
+  namesVersion(hit: number): number {
+    return this.#view.getFloat64(hit + abi.HIT_NAMES_VERSION, true);
+  }
+  /**
+   * Returns the hit's names as encoded by the core (see hitnames.ts there): a view
+   * into core memory, valid during the callback.
+   */
+  namesData(hit: number): Uint8Array {
+    const offset = this.#view.getUint32(hit + abi.HIT_NAMES_OFFSET, true);
+    return new Uint8Array(this.#memory.buffer, this.#namesPointer + offset, this.namesLength(hit));
   }
   /** Returns the captured packet bytes: a view into core memory, valid during the callback. */
   packetData(hit: number): Uint8Array {

@@ -25,7 +25,14 @@ export interface ScannerOptions {
   dedupSeconds: number;
   /** Also return suppressed repeats, flagged HF_SUPPRESSED. */
   returnSuppressed?: boolean;
+  /** Entries of the names table (see names.ts in the core); 0 turns name tracking off. */
+  namesTableEntries?: number;
 }
+
+/** Default names table entries: about 8.7 MB of core memory, allocated at the first name. */
+export const DEFAULT_NAMES_TABLE_ENTRIES = 8192;
+/** Maximum names table entries that the core accepts (MAX_NAMES_TABLE_ENTRIES in names.ts). */
+export const MAX_NAMES_TABLE_ENTRIES = 131072;
 
 /** What the end of an input looked like. */
 export interface InputEnd {
@@ -45,15 +52,17 @@ export class Scanner {
     this.#core = instantiateCore();
     this.#events = events;
     // Allocate every fixed buffer now, so that later calls grow memory only when a
-    // new range table is loaded.
+    // new range table is loaded or the first host name is recorded (the names
+    // table, which a capture without names never needs).
     this.#core.inputPointer();
     this.#core.hitsPointer();
     this.#core.countersPointer();
     this.#core.noticesPointer();
     this.#core.setDedupWindow(options.dedupSeconds);
     this.#core.setReturnSuppressed(options.returnSuppressed === true ? 1 : 0);
+    this.#core.setNamesTableSize(options.namesTableEntries ?? DEFAULT_NAMES_TABLE_ENTRIES);
     this.#bytes = new Uint8Array(this.#core.memory.buffer);
-    this.#batch = new HitBatch(this.#core.memory, this.#core.hitsPointer());
+    this.#batch = new HitBatch(this.#core.memory, this.#core.hitsPointer(), this.#core.hitNamesPointer());
   }
 
   /**

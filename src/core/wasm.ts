@@ -14,6 +14,9 @@ export interface CoreExports {
   hitsPointer(): number;
   readonly hitCount: WebAssembly.Global;
   setReturnSuppressed(enabled: number): void;
+  setNamesTableSize(entries: number): void;
+  namesTableEntries(): number;
+  hitNamesPointer(): number;
   allocateRanges(count: number): number;
   commitRanges(): void;
   currentRangeCount(): number;

@@ -3,6 +3,7 @@
 // block or range per line, in the syntax of `repfilter compile` inputs.
 
 import { readFile } from "node:fs/promises";
+import { describeFileError } from "../util/file-errors.js";
 import { decodeListText, ListFormatError, parseTextList, type ListEntry } from "./text-list.js";
 
 /** A range file that cannot be used; the message names the file and, when known, the line. */
@@ -16,7 +17,7 @@ export async function readRangeFile(path: string, label: string): Promise<ListEn
   try {
     bytes = await readFile(path);
   } catch (error) {
-    throw new RangeFileError(`${label} ${path}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    throw new RangeFileError(`${label} ${path}: cannot read it (${describeFileError(error)})`);
   }
   let parsed;
   try {

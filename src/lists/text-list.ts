@@ -24,6 +24,8 @@ export interface ParsedList {
   ipv6Skipped: number;
   /** CIDR entries whose host bits were set and cleared. */
   hostBitsMasked: number;
+  /** The masked entries: line, text as written, and the range it was read as. */
+  masked: Array<{ line: number; text: string; first: number; last: number }>;
 }
 
 /** An input that is not a text list at all (binary or UTF-16 data). */
@@ -68,7 +70,7 @@ export function stripComment(line: string): string {
 
 /** Parses a text list. */
 export function parseTextList(text: string): ParsedList {
-  const result: ParsedList = { entries: [], rejected: [], ipv6Skipped: 0, hostBitsMasked: 0 };
+  const result: ParsedList = { entries: [], rejected: [], ipv6Skipped: 0, hostBitsMasked: 0, masked: [] };
   const lines = splitLines(text);
   for (let index = 0; index < lines.length; index++) {
     const content = stripComment(lines[index]!);
@@ -77,7 +79,10 @@ export function parseTextList(text: string): ParsedList {
     const line = index + 1;
     if (parsed.kind === "range") {
       result.entries.push({ first: parsed.first, last: parsed.last, line });
-      if (parsed.hostBitsMasked) result.hostBitsMasked++;
+      if (parsed.hostBitsMasked) {
+        result.hostBitsMasked++;
+        result.masked.push({ line, text: content, first: parsed.first, last: parsed.last });
+      }
     } else if (parsed.kind === "ipv6") {
       result.ipv6Skipped++;
     } else {

@@ -5,86 +5,91 @@
 import type { Blocklist } from "../blocklist/build.js";
 import * as abi from "../core/abi.js";
 import type { HitBatch } from "../core/hits.js";
-import { formatDay, listedSince, listingsAt, narrowest, type Listing } from "../blocklist/provenance.js";
+import { formatDay, listedSince, listingsAt, narrowest } from "../blocklist/provenance.js";
 import { formatRange } from "../lists/ipv4.js";
 import type { AllowFilter } from "./allow.js";
 import { utf8, type ByteBuilder } from "./byte-builder.js";
 import { DIRECTION_NAMES, type HomeNet } from "./direction.js";
+import { HostNameFormatter } from "./hostnames.js";
 import { protocolName } from "./protocols.js";
 import { TimestampFormatter } from "./timestamp.js";
 
 export type AlertFormat = "text" | "json";
 
-/** What an alert says about one listed side, before it is encoded. */
-interface SideDescription {
-  /** The narrowest entry that a source lists. */
-  range: string;
-  sources: string[];
-  /** The earliest first-seen day, or 0 when unknown. */
-  since: number;
-  listings: Listing[];
-}
-
 /**
- * Range and source labels of one loaded list, encoded on first use and cached
- * per range and form. A range's labels name the source entries that contain it,
- * found from the first hit's address: the table never joins ranges across an
- * entry's boundary, so any address of the range gives the same entries.
+ * Range and source labels of one loaded list. Source names are encoded once per
+ * source set; range labels are formatted on each use, because a large list can
+ * have a million ranges and a cache of them would grow with the capture.
+ *
+ * A range's label names the source entries that contain it, found from the
+ * hit's address: the table never joins ranges across an entry's boundary, so
+ * any address of the range gives the same entries.
  */
 export class ListLabels {
   readonly list: Blocklist;
-  readonly #srcText: (Uint8Array | undefined)[] = [];
-  readonly #dstText: (Uint8Array | undefined)[] = [];
-  readonly #json: (Uint8Array | undefined)[] = [];
+  readonly #setText: (Uint8Array | undefined)[] = [];
+  readonly #setJson: (Uint8Array | undefined)[] = [];
 
   constructor(list: Blocklist) {
     this.list = list;
   }
 
-  /** Returns ` src_range=R src_sources=S src_listed_since=D` for range `index`, which contains `address`; no date when unknown. */
-  srcText(index: number, address: number): Uint8Array {
-    return this.#srcText[index] ?? (this.#srcText[index] = this.#text("src", index, address));
+  /**
+   * Returns ` src_range=R src_sources=S src_listed_since=D` (with `prefix` for
+   * src) for range `index`, which contains `address`: the narrowest entry a
+   * source lists, the sources, and the earliest first-seen day, left out when
+   * unknown.
+   */
+  sideText(prefix: string, index: number, address: number): Uint8Array {
+    const listings = listingsAt(this.list, index, address);
+    const since = listedSince(listings);
+    const sinceText = since !== 0 ? ` ${prefix}_listed_since=${formatDay(since)}` : "";
+    return concat([utf8(` ${prefix}_range=${this.#narrowest(listings, index)} ${prefix}_sources=`), this.sourcesText(index), utf8(sinceText)]);
   }
 
-  /** Returns the same with the `dst_` keys. */
-  dstText(index: number, address: number): Uint8Array {
-    return this.#dstText[index] ?? (this.#dstText[index] = this.#text("dst", index, address));
-  }
-
-  /** Returns `{"range":...,"sources":[...],"listed_since":...,"listed":[...]}` for range `index`. */
-  json(index: number, address: number): Uint8Array {
-    const cached = this.#json[index];
-    if (cached !== undefined) return cached;
-    const side = this.#describe(index, address);
-    const listed = side.listings.map((listing) => ({
-      source: this.#name(listing.source),
+  /** Returns `{"range":...,"sources":[...],"listed_since":...,"listed":[...]}` for range `index`, which contains `address`. */
+  sideJson(index: number, address: number): Uint8Array {
+    const listings = listingsAt(this.list, index, address);
+    const since = listedSince(listings);
+    const listed = listings.map((listing) => ({
+      source: this.list.sources[listing.source] ?? `#${listing.source}`,
       range: formatRange(listing.first, listing.last),
       ...(listing.firstSeen !== 0 ? { first_seen: formatDay(listing.firstSeen), last_seen: formatDay(listing.lastSeen) } : {}),
     }));
-    const json = utf8(JSON.stringify({ range: side.range, sources: side.sources, ...(side.since !== 0 ? { listed_since: formatDay(side.since) } : {}), listed }));
-    this.#json[index] = json;
+    const after = JSON.stringify({ ...(since !== 0 ? { listed_since: formatDay(since) } : {}), listed }).slice(1);
+    return concat([utf8(`{"range":"${this.#narrowest(listings, index)}","sources":`), this.sourcesJson(index), utf8(`,${after}`)]);
+  }
+
+  #narrowest(listings: ReturnType<typeof listingsAt>, index: number): string {
+    const narrow = narrowest(listings);
+    if (narrow !== undefined) return formatRange(narrow.first, narrow.last);
+    return formatRange(this.list.starts[index]!, this.list.ends[index]!);
+  }
+
+  /** Returns the source names of range `index`, comma-separated. */
+  sourcesText(index: number): Uint8Array {
+    const set = this.list.setIds[index]!;
+    let text = this.#setText[set];
+    if (text === undefined) {
+      text = utf8(this.#names(set).join(","));
+      this.#setText[set] = text;
+    }
+    return text;
+  }
+
+  /** Returns the source names of range `index` as a JSON array. */
+  sourcesJson(index: number): Uint8Array {
+    const set = this.list.setIds[index]!;
+    let json = this.#setJson[set];
+    if (json === undefined) {
+      json = utf8(JSON.stringify(this.#names(set)));
+      this.#setJson[set] = json;
+    }
     return json;
   }
 
-  #text(prefix: string, index: number, address: number): Uint8Array {
-    const side = this.#describe(index, address);
-    const since = side.since !== 0 ? ` ${prefix}_listed_since=${formatDay(side.since)}` : "";
-    return utf8(` ${prefix}_range=${side.range} ${prefix}_sources=${side.sources.join(",")}${since}`);
-  }
-
-  #describe(index: number, address: number): SideDescription {
-    const listings = listingsAt(this.list, index, address);
-    const narrow = narrowest(listings);
-    return {
-      range: narrow !== undefined ? formatRange(narrow.first, narrow.last) : formatRange(this.list.starts[index]!, this.list.ends[index]!),
-      sources: listings.map((listing) => this.#name(listing.source)),
-      since: listedSince(listings),
-      listings,
-    };
-  }
-
-  #name(source: number): string {
-    return this.list.sources[source] ?? `#${source}`;
+  #names(set: number): string[] {
+    return (this.list.sets[set] ?? []).map((source) => this.list.sources[source] ?? `#${source}`);
   }
 }
 
@@ -93,6 +98,25 @@ export interface AlertContext {
   filename?: string;
   /** Text prefix naming the input, used when a run reads several inputs. */
   prefix?: string;
+}
+
+/**
+ * Cached line ends per range index, at most MAX_ENTRIES of them: a capture that
+ * hits many distinct ranges of a large list must not grow memory without bound,
+ * so a full cache is emptied and refilled by the ranges hit from then on.
+ */
+class TailCache {
+  static readonly MAX_ENTRIES = 4096;
+  readonly #tails = new Map<number, Uint8Array>();
+
+  get(range: number): Uint8Array | undefined {
+    return this.#tails.get(range);
+  }
+
+  set(range: number, tail: Uint8Array): void {
+    if (this.#tails.size >= TailCache.MAX_ENTRIES) this.#tails.clear();
+    this.#tails.set(range, tail);
+  }
 }
 
 function concat(parts: Uint8Array[]): Uint8Array {
@@ -157,9 +181,9 @@ export class AlertFormatter {
   #labels: ListLabels;
   // The end of a line for a match on one side, per range index: most lines end in
   // one of these, so one copy replaces the half-dozen pieces it is made of.
-  #srcTails: (Uint8Array | undefined)[] = [];
-  #dstTails: (Uint8Array | undefined)[] = [];
-
+  #srcTails = new TailCache();
+  #dstTails = new TailCache();
+  readonly #hostNames: HostNameFormatter;
   readonly #homeNet: HomeNet | undefined;
   readonly #allow: AllowFilter | undefined;
   /** Hits that were not printed because the allowlist covers every listed address in them. */
@@ -168,6 +192,7 @@ export class AlertFormatter {
   constructor(format: AlertFormat, labels: ListLabels, options: AlertOptions = {}) {
     this.#format = format;
     this.#labels = labels;
+    this.#hostNames = new HostNameFormatter(format);
     this.#homeNet = options.homeNet;
     this.#allow = options.allow;
   }
@@ -179,8 +204,8 @@ export class AlertFormatter {
   /** Switches to the labels of a new list; hits from then on index into it. */
   set labels(labels: ListLabels) {
     this.#labels = labels;
-    this.#srcTails = [];
-    this.#dstTails = [];
+    this.#srcTails = new TailCache();
+    this.#dstTails = new TailCache();
   }
 
   /** Sets the input that the next hits come from. */
@@ -237,18 +262,19 @@ export class AlertFormatter {
 
     if (srcRange >= 0 && dstRange >= 0) {
       out.append(TEXT.matchBoth);
-      out.append(this.#labels.srcText(srcRange, batch.src(hit)));
-      out.append(this.#labels.dstText(dstRange, batch.dst(hit)));
+      out.append(this.#labels.sideText("src", srcRange, batch.src(hit)));
+      out.append(this.#labels.sideText("dst", dstRange, batch.dst(hit)));
     } else if (srcRange >= 0) {
-      out.append(this.#srcTails[srcRange] ?? this.#textTail(this.#srcTails, srcRange, TEXT.matchSrc, this.#labels.srcText(srcRange, batch.src(hit))));
+      out.append(this.#srcTails.get(srcRange) ?? this.#tail(this.#srcTails, srcRange, TEXT.matchSrc, this.#labels.sideText("src", srcRange, batch.src(hit))));
     } else {
-      out.append(this.#dstTails[dstRange] ?? this.#textTail(this.#dstTails, dstRange, TEXT.matchDst, this.#labels.dstText(dstRange, batch.dst(hit))));
+      out.append(this.#dstTails.get(dstRange) ?? this.#tail(this.#dstTails, dstRange, TEXT.matchDst, this.#labels.sideText("dst", dstRange, batch.dst(hit))));
     }
     const layer = batch.layer(hit);
     if (layer > 0) {
       out.append(TEXT.layer);
       out.decimal(layer);
     }
+    if (batch.namesLength(hit) !== 0) this.#hostNames.append(batch, hit, out);
     out.byte(NEWLINE);
   }
 
@@ -282,33 +308,31 @@ export class AlertFormatter {
       out.decimal(layer);
     }
     if (this.#homeNet !== undefined) out.append(JSON_DIRECTIONS[this.#homeNet.direction(batch.src(hit), batch.dst(hit))]!);
+    if (batch.namesLength(hit) !== 0) this.#hostNames.append(batch, hit, out);
 
     if (srcRange >= 0 && dstRange >= 0) {
       out.append(JSON_TEXT.side);
       out.append(SIDE_NAMES.both);
       out.append(JSON_TEXT.src);
-      out.append(this.#labels.json(srcRange, batch.src(hit)));
+      out.append(this.#labels.sideJson(srcRange, batch.src(hit)));
       out.append(JSON_TEXT.dest);
-      out.append(this.#labels.json(dstRange, batch.dst(hit)));
+      out.append(this.#labels.sideJson(dstRange, batch.dst(hit)));
       out.append(JSON_TEXT.end);
     } else if (srcRange >= 0) {
-      out.append(this.#srcTails[srcRange] ?? this.#jsonTail(this.#srcTails, srcRange, SIDE_NAMES.src, JSON_TEXT.src, this.#labels.json(srcRange, batch.src(hit))));
+      out.append(this.#srcTails.get(srcRange) ?? this.#tail(this.#srcTails, srcRange, JSON_TEXT.side, SIDE_NAMES.src, JSON_TEXT.src, this.#labels.sideJson(srcRange, batch.src(hit)), JSON_TEXT.end));
     } else {
-      out.append(this.#dstTails[dstRange] ?? this.#jsonTail(this.#dstTails, dstRange, SIDE_NAMES.dest, JSON_TEXT.destOnly, this.#labels.json(dstRange, batch.dst(hit))));
+      out.append(this.#dstTails.get(dstRange) ?? this.#tail(this.#dstTails, dstRange, JSON_TEXT.side, SIDE_NAMES.dest, JSON_TEXT.destOnly, this.#labels.sideJson(dstRange, batch.dst(hit)), JSON_TEXT.end));
     }
   }
 
-  /** Builds and caches ` match=src src_range=R src_sources=S ...` (or the dst form). */
-  #textTail(cache: (Uint8Array | undefined)[], range: number, match: Uint8Array, side: Uint8Array): Uint8Array {
-    const tail = concat([match, side]);
-    cache[range] = tail;
-    return tail;
-  }
-
-  /** Builds and caches `,"match":{"side":...}}` and the newline for a one-sided match. */
-  #jsonTail(cache: (Uint8Array | undefined)[], range: number, side: Uint8Array, key: Uint8Array, object: Uint8Array): Uint8Array {
-    const tail = concat([JSON_TEXT.side, side, key, object, JSON_TEXT.end]);
-    cache[range] = tail;
+  /**
+   * Builds and caches the end of a line for a one-sided match: text
+   * ` match=src src_range=...` (or the dst form), or JSON
+   * `,"match":{"side":...}}` with the newline.
+   */
+  #tail(cache: TailCache, range: number, ...parts: Uint8Array[]): Uint8Array {
+    const tail = concat(parts);
+    cache.set(range, tail);
     return tail;
   }
 }

@@ -11,6 +11,8 @@ export function utf8(text: string): Uint8Array {
 
 const ZERO = 0x30;
 const DOT = 0x2e;
+const SLASH = 0x2f;
+const DASH = 0x2d;
 
 export class ByteBuilder {
   bytes: Uint8Array;
@@ -90,6 +92,21 @@ export class ByteBuilder {
     at = this.#octet(at, (address >>> 8) & 255);
     this.bytes[at++] = DOT;
     this.length = this.#octet(at, address & 255);
+  }
+
+  /** Appends a range of addresses as `a.b.c.d/n` when it is one CIDR block, else as `first-last`. */
+  range(first: number, last: number): void {
+    this.ipv4(first);
+    const size = last - first + 1;
+    // A power of two (one bit set, or 2^32 for the whole space) aligned at `first`.
+    const bits = size === 2 ** 32 ? 32 : 31 - Math.clz32(size);
+    if (2 ** bits === size && first % size === 0) {
+      this.byte(SLASH);
+      this.decimal(32 - bits);
+    } else {
+      this.byte(DASH);
+      this.ipv4(last);
+    }
   }
 
   #octet(at: number, value: number): number {

@@ -1,6 +1,7 @@
 // The end-of-run summary printed on stderr.
 
 import { Counter, SKIP_REASONS } from "../core/abi.js";
+import { namesSummaryLines } from "./names-summary.js";
 
 export interface RunTotals {
   counters: Float64Array;
@@ -20,7 +21,12 @@ export function formatBytes(bytes: number): string {
     value /= 1000;
     unit++;
   }
-  return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
+  return unit === 0 ? `${Math.round(value)} B` : `${value.toFixed(1)} ${units[unit]}`;
+}
+
+/** Returns "1 packet" or "2 packets": the count and the noun, plural unless the count is 1. */
+export function plural(count: number, noun: string, pluralNoun = `${noun}s`): string {
+  return `${count} ${count === 1 ? noun : pluralNoun}`;
 }
 
 /** Formats a rate with k and M suffixes. */
@@ -43,22 +49,24 @@ export function summaryLines(totals: RunTotals): string[] {
   // The core counts an allowed hit as an alert; the scan drops it afterwards.
   const allowed = totals.allowed ?? 0;
   const lines = [
-    `${packets} packets, ${formatBytes(totals.inputBytes)} in ${formatDuration(totals.elapsedSeconds)} ` +
+    `${plural(packets, "packet")}, ${formatBytes(totals.inputBytes)} in ${formatDuration(totals.elapsedSeconds)} ` +
       `(${formatBytes(totals.inputBytes / seconds)}/s, ${formatCount(packets / seconds)} packets/s); ` +
-      `${c[Counter.ipv4]} IPv4, ${c[Counter.alerts]! - allowed} alerts, ${c[Counter.suppressed]} suppressed` +
+      `${c[Counter.ipv4]} IPv4, ${plural(c[Counter.alerts]! - allowed, "alert")}, ${c[Counter.suppressed]} suppressed` +
       (totals.allowed !== undefined ? `, ${allowed} allowed` : ""),
   ];
   // Headers inside IP-in-IP, GRE and VXLAN tunnels, probed besides the outer ones.
-  if (c[Counter.innerIPv4]! > 0) lines[0] += `; ${c[Counter.innerIPv4]} tunneled IPv4 headers`;
+  if (c[Counter.innerIPv4]! > 0) lines[0] += `; ${plural(c[Counter.innerIPv4]!, "tunneled IPv4 header")}`;
   const skips = SKIP_REASONS.filter(([, index]) => c[index]! > 0).map(([name, index]) => `${name} ${c[index]}`);
   if (skips.length > 0) {
     const skipped = SKIP_REASONS.reduce((sum, [, index]) => sum + c[index]!, 0);
-    lines.push(`skipped ${skipped} packets: ${skips.join(", ")}`);
+    lines.push(`skipped ${plural(skipped, "packet")}: ${skips.join(", ")}`);
   }
   const oddities: string[] = [];
   if (c[Counter.caplenAboveLen]! > 0) oddities.push(`caplen_above_len ${c[Counter.caplenAboveLen]}`);
   if (c[Counter.caplenAboveSnaplen]! > 0) oddities.push(`caplen_above_snaplen ${c[Counter.caplenAboveSnaplen]}`);
   if (c[Counter.dedupEvictions]! > 0) oddities.push(`dedup_evictions ${c[Counter.dedupEvictions]}`);
+  if (c[Counter.ipOptionsCut]! > 0) oddities.push(`ip_options_cut ${c[Counter.ipOptionsCut]}`);
   if (oddities.length > 0) lines.push(`noted: ${oddities.join(", ")}`);
+  lines.push(...namesSummaryLines(c));
   return lines;
 }

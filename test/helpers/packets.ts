@@ -20,6 +20,10 @@ export interface IPv4Options {
   moreFragments?: boolean;
   /** Overrides the version/IHL byte. */
   versionIhl?: number;
+  /** TCP sequence number (default 0). */
+  seq?: number;
+  /** TCP flag bits, such as 0x02 for SYN or 0x18 for PSH and ACK (default 0). */
+  tcpFlags?: number;
 }
 
 function address(text: string): number {
@@ -38,7 +42,9 @@ export function ipv4(options: IPv4Options): Buffer {
   let transport: Buffer;
   if (proto === 6) {
     transport = Buffer.alloc(20);
+    transport.writeUInt32BE((options.seq ?? 0) >>> 0, 4);
     transport.writeUInt8(0x50, 12); // data offset 5 words
+    transport.writeUInt8(options.tcpFlags ?? 0, 13);
   } else if (proto === 17) {
     transport = Buffer.alloc(8);
     transport.writeUInt16BE(8 + payload.length, 4);

@@ -5,6 +5,7 @@ import { Counter } from "../../src/core/abi.js";
 import { CaptureError } from "../../src/core/capture-error.js";
 import { Scanner } from "../../src/core/scanner.js";
 import { formatIPv4, parseEntry } from "../../src/lists/ipv4.js";
+import { decodeHostNames, type HostName } from "../../src/output/hostnames.js";
 
 export interface ScannedHit {
   packet: number;
@@ -22,6 +23,8 @@ export interface ScannedHit {
   dstRange: number;
   linkType: number;
   caplen: number;
+  /** The names the core attached, when it attached any. */
+  names?: HostName[];
 }
 
 export interface ScanResult {
@@ -50,6 +53,7 @@ export interface ScanBytesOptions {
   chunkSizes?: number[];
   dedupSeconds?: number;
   returnSuppressed?: boolean;
+  namesTableEntries?: number;
 }
 
 /** Scans `bytes` as one input and collects every hit, counter and error. */
@@ -57,7 +61,11 @@ export function scanBytes(bytes: Uint8Array, options: ScanBytesOptions = {}): Sc
   const hits: ScannedHit[] = [];
   const notices: Array<[number, number]> = [];
   const scanner = new Scanner(
-    { dedupSeconds: options.dedupSeconds ?? 0, returnSuppressed: options.returnSuppressed ?? false },
+    {
+      dedupSeconds: options.dedupSeconds ?? 0,
+      returnSuppressed: options.returnSuppressed ?? false,
+      ...(options.namesTableEntries !== undefined ? { namesTableEntries: options.namesTableEntries } : {}),
+    },
     {
       hits(batch) {
         for (let i = 0; i < batch.count; i++) {
@@ -78,6 +86,7 @@ export function scanBytes(bytes: Uint8Array, options: ScanBytesOptions = {}): Sc
             dstRange: batch.dstRange(hit),
             linkType: batch.linkType(hit),
             caplen: batch.packetData(hit).length,
+            ...(batch.namesLength(hit) > 0 ? { names: decodeHostNames(batch.namesData(hit)) } : {}),
           });
         }
       },
