@@ -17,9 +17,9 @@ import { TimestampFormatter } from "./timestamp.js";
 export type AlertFormat = "text" | "json";
 
 /**
- * Range and source labels of one loaded list. Source names are encoded once per
- * source set; range labels are formatted on each use, because a large list can
- * have a million ranges and a cache of them would grow with the capture.
+ * Range and source labels of one loaded list, formatted on each use, because a
+ * large list can have a million ranges and a cache of them would grow with the
+ * capture. The formatter's bounded tail caches keep the common ones.
  *
  * A range's label names the source entries that contain it, found from the
  * hit's address: the table never joins ranges across an entry's boundary, so
@@ -27,37 +27,37 @@ export type AlertFormat = "text" | "json";
  */
 export class ListLabels {
   readonly list: Blocklist;
-  readonly #setText: (Uint8Array | undefined)[] = [];
-  readonly #setJson: (Uint8Array | undefined)[] = [];
 
   constructor(list: Blocklist) {
     this.list = list;
   }
 
   /**
-   * Returns ` src_range=R src_sources=S src_listed_since=D` (with `prefix` for
-   * src) for range `index`, which contains `address`: the narrowest entry a
-   * source lists, the sources, and the earliest first-seen day, left out when
-   * unknown.
+   * Returns `lead` and ` src_range=R src_sources=S src_listed_since=D` (with
+   * `prefix` for src) for range `index`, which contains `address`: the narrowest
+   * entry a source lists, the sources, and the earliest first-seen day, left out
+   * when unknown. One encoding per call, because a capture that hits many ranges
+   * builds many of these.
    */
-  sideText(prefix: string, index: number, address: number): Uint8Array {
+  sideText(prefix: string, index: number, address: number, lead = ""): Uint8Array {
     const listings = listingsAt(this.list, index, address);
     const since = listedSince(listings);
     const sinceText = since !== 0 ? ` ${prefix}_listed_since=${formatDay(since)}` : "";
-    return concat([utf8(` ${prefix}_range=${this.#narrowest(listings, index)} ${prefix}_sources=`), this.sourcesText(index), utf8(sinceText)]);
+    const names = listings.map((listing) => this.#name(listing.source)).join(",");
+    return utf8(`${lead} ${prefix}_range=${this.#narrowest(listings, index)} ${prefix}_sources=${names}${sinceText}`);
   }
 
-  /** Returns `{"range":...,"sources":[...],"listed_since":...,"listed":[...]}` for range `index`, which contains `address`. */
-  sideJson(index: number, address: number): Uint8Array {
+  /** Returns `lead`, `{"range":...,"sources":[...],"listed_since":...,"listed":[...]}` for range `index`, which contains `address`, and `end`. */
+  sideJson(index: number, address: number, lead = "", end = ""): Uint8Array {
     const listings = listingsAt(this.list, index, address);
     const since = listedSince(listings);
     const listed = listings.map((listing) => ({
-      source: this.list.sources[listing.source] ?? `#${listing.source}`,
+      source: this.#name(listing.source),
       range: formatRange(listing.first, listing.last),
       ...(listing.firstSeen !== 0 ? { first_seen: formatDay(listing.firstSeen), last_seen: formatDay(listing.lastSeen) } : {}),
     }));
-    const after = JSON.stringify({ ...(since !== 0 ? { listed_since: formatDay(since) } : {}), listed }).slice(1);
-    return concat([utf8(`{"range":"${this.#narrowest(listings, index)}","sources":`), this.sourcesJson(index), utf8(`,${after}`)]);
+    const sources = listings.map((listing) => this.#name(listing.source));
+    return utf8(lead + JSON.stringify({ range: this.#narrowest(listings, index), sources, ...(since !== 0 ? { listed_since: formatDay(since) } : {}), listed }) + end);
   }
 
   #narrowest(listings: ReturnType<typeof listingsAt>, index: number): string {
@@ -66,30 +66,8 @@ export class ListLabels {
     return formatRange(this.list.starts[index]!, this.list.ends[index]!);
   }
 
-  /** Returns the source names of range `index`, comma-separated. */
-  sourcesText(index: number): Uint8Array {
-    const set = this.list.setIds[index]!;
-    let text = this.#setText[set];
-    if (text === undefined) {
-      text = utf8(this.#names(set).join(","));
-      this.#setText[set] = text;
-    }
-    return text;
-  }
-
-  /** Returns the source names of range `index` as a JSON array. */
-  sourcesJson(index: number): Uint8Array {
-    const set = this.list.setIds[index]!;
-    let json = this.#setJson[set];
-    if (json === undefined) {
-      json = utf8(JSON.stringify(this.#names(set)));
-      this.#setJson[set] = json;
-    }
-    return json;
-  }
-
-  #names(set: number): string[] {
-    return (this.list.sets[set] ?? []).map((source) => this.list.sources[source] ?? `#${source}`);
+  #name(source: number): string {
+    return this.list.sources[source] ?? `#${source}`;
   }
 }
 
@@ -133,10 +111,11 @@ const TEXT = {
   pkt: utf8(" pkt="),
   arrow: utf8(" -> "),
   matchBoth: utf8(" match=both"),
-  matchSrc: utf8(" match=src"),
-  matchDst: utf8(" match=dst"),
   layer: utf8(" layer="),
 };
+/** The starts of one-sided line ends, before the side's labels. */
+const TAIL_LEADS = { textSrc: " match=src", textDst: " match=dst", jsonSrc: ',"match":{"side":"src","src":', jsonDest: ',"match":{"side":"dest","dest":' };
+const JSON_TAIL_END = "}}\n";
 const TEXT_DIRECTIONS: Uint8Array[] = DIRECTION_NAMES.map((name) => utf8(` dir=${name}`));
 const JSON_DIRECTIONS: Uint8Array[] = DIRECTION_NAMES.map((name) => utf8(`,"direction":"${name}"`));
 
@@ -148,14 +127,11 @@ const JSON_TEXT = {
   destIpAfterAddress: utf8('","dest_ip":"'),
   destPort: utf8('","dest_port":'),
   layer: utf8(',"layer":'),
-  side: utf8(',"match":{"side":"'),
-  src: utf8('","src":'),
+  matchBoth: utf8(',"match":{"side":"both","src":'),
   dest: utf8(',"dest":'),
-  destOnly: utf8('","dest":'),
-  end: utf8("}}\n"),
+  end: utf8(JSON_TAIL_END),
 };
 
-const SIDE_NAMES = { both: utf8("both"), src: utf8("src"), dest: utf8("dest") };
 const PROTOCOL_NAMES: Uint8Array[] = Array.from({ length: 256 }, (_, proto) => utf8(protocolName(proto)));
 /** `,"proto":"NAME","ip_proto":N` after a port, and the same after an address's closing quote. */
 const JSON_PROTOCOLS: Uint8Array[] = Array.from({ length: 256 }, (_, proto) => utf8(`,"proto":"${protocolName(proto)}","ip_proto":${proto}`));
@@ -265,9 +241,9 @@ export class AlertFormatter {
       out.append(this.#labels.sideText("src", srcRange, batch.src(hit)));
       out.append(this.#labels.sideText("dst", dstRange, batch.dst(hit)));
     } else if (srcRange >= 0) {
-      out.append(this.#srcTails.get(srcRange) ?? this.#tail(this.#srcTails, srcRange, TEXT.matchSrc, this.#labels.sideText("src", srcRange, batch.src(hit))));
+      out.append(this.#srcTails.get(srcRange) ?? this.#cache(this.#srcTails, srcRange, this.#labels.sideText("src", srcRange, batch.src(hit), TAIL_LEADS.textSrc)));
     } else {
-      out.append(this.#dstTails.get(dstRange) ?? this.#tail(this.#dstTails, dstRange, TEXT.matchDst, this.#labels.sideText("dst", dstRange, batch.dst(hit))));
+      out.append(this.#dstTails.get(dstRange) ?? this.#cache(this.#dstTails, dstRange, this.#labels.sideText("dst", dstRange, batch.dst(hit), TAIL_LEADS.textDst)));
     }
     const layer = batch.layer(hit);
     if (layer > 0) {
@@ -311,27 +287,24 @@ export class AlertFormatter {
     if (batch.namesLength(hit) !== 0) this.#hostNames.append(batch, hit, out);
 
     if (srcRange >= 0 && dstRange >= 0) {
-      out.append(JSON_TEXT.side);
-      out.append(SIDE_NAMES.both);
-      out.append(JSON_TEXT.src);
+      out.append(JSON_TEXT.matchBoth);
       out.append(this.#labels.sideJson(srcRange, batch.src(hit)));
       out.append(JSON_TEXT.dest);
       out.append(this.#labels.sideJson(dstRange, batch.dst(hit)));
       out.append(JSON_TEXT.end);
     } else if (srcRange >= 0) {
-      out.append(this.#srcTails.get(srcRange) ?? this.#tail(this.#srcTails, srcRange, JSON_TEXT.side, SIDE_NAMES.src, JSON_TEXT.src, this.#labels.sideJson(srcRange, batch.src(hit)), JSON_TEXT.end));
+      out.append(this.#srcTails.get(srcRange) ?? this.#cache(this.#srcTails, srcRange, this.#labels.sideJson(srcRange, batch.src(hit), TAIL_LEADS.jsonSrc, JSON_TAIL_END)));
     } else {
-      out.append(this.#dstTails.get(dstRange) ?? this.#tail(this.#dstTails, dstRange, JSON_TEXT.side, SIDE_NAMES.dest, JSON_TEXT.destOnly, this.#labels.sideJson(dstRange, batch.dst(hit)), JSON_TEXT.end));
+      out.append(this.#dstTails.get(dstRange) ?? this.#cache(this.#dstTails, dstRange, this.#labels.sideJson(dstRange, batch.dst(hit), TAIL_LEADS.jsonDest, JSON_TAIL_END)));
     }
   }
 
   /**
-   * Builds and caches the end of a line for a one-sided match: text
-   * ` match=src src_range=...` (or the dst form), or JSON
-   * `,"match":{"side":...}}` with the newline.
+   * Caches the end of a line for a one-sided match: text ` match=src
+   * src_range=...` (or the dst form), or JSON `,"match":{"side":...}}` with the
+   * newline.
    */
-  #tail(cache: TailCache, range: number, ...parts: Uint8Array[]): Uint8Array {
-    const tail = concat(parts);
+  #cache(cache: TailCache, range: number, tail: Uint8Array): Uint8Array {
     cache.set(range, tail);
     return tail;
   }
