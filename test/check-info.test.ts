@@ -99,7 +99,7 @@ describe("repfilter info", () => {
     assert.equal(result.status, 0, result.stderr);
     const lines = result.stdout.split("\n");
     assert.match(lines[0]!, /^file {7}.*list\.bin \(\d+ B\)$/);
-    assert.deepEqual(lines.slice(1, 13), [
+    assert.deepEqual(lines.slice(1), [
       "format     version 1",
       "built      2026-05-10T04:17:00.000Z",
       "ranges     4",
@@ -110,7 +110,7 @@ describe("repfilter info", () => {
       "wide          1       3      65536  2026-05-04  2026-05-10",
       "narrow        2       2        257  2026-05-01  2026-05-10",
       "",
-    ].slice(0, 12));
+    ]);
   });
 
   it("prints JSON and reads the scan's list by default", async () => {

@@ -115,7 +115,7 @@ describe("update with entry history", () => {
     return mergeConfig(bundled, user, "user.json", []);
   }
 
-  /** Runs an update on `day` (UTC) and returns the dates of the entry holding `address`, per source. */
+  /** Runs an update at 01:00 UTC on `day`, with the state and list in `directory`. */
   async function updateOn(directory: string, day: number, allowlist: string[] = []): Promise<ReturnType<typeof runUpdate>> {
     const log = new CollectingLog();
     const report = await runUpdate({ config: config(allowlist), output: join(directory, "list.bin"), stateDirectory: join(directory, "state"), log, now: () => day * 86_400_000 + 3_600_000 });
@@ -183,7 +183,7 @@ describe("update with entry history", () => {
     assert.deepEqual(datesOf(directory, "192.0.2.1"), ["2026-07-02 2026-07-02"]);
   });
 
-  it("keeps an entry that the allowlist cuts only in part, as the feed lists it", async () => {
+  it("keeps a partly allowed entry whole", async () => {
     const directory = temporaryDirectory();
     body = "198.51.100.0/24\n192.0.2.1\n";
     await updateOn(directory, DAY, ["198.51.100.128/25", "192.0.2.1"]);

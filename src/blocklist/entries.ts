@@ -7,8 +7,8 @@
 // the file streams past for its checksum, the loader checks the section's counts
 // and start indexes and keeps only a sparse index: the first address of every
 // 256th record of each source. A lookup reads the one 4 KiB block it needs,
-// through a small cache, and checks the block's records before it uses them;
-// reading a million records at start-up would cost more than the rest of it.
+// through a small cache, and checks the block's records before it uses them.
+// Checking a million records at start-up would cost more than the rest of it.
 
 import { BlocklistError } from "./format-error.js";
 
@@ -258,8 +258,8 @@ export class EntrySectionIndexer {
       const end = Math.min(field + 4, to);
       for (let at = start; at < end; at++) this.#field[at - field] = bytes[at - from]!;
       if (field + 4 > to) return;
-      const f = this.#field;
-      this.#keys[this.#nextKey++] = (f[0]! | (f[1]! << 8) | (f[2]! << 16) | (f[3]! << 24)) >>> 0;
+      const key = this.#field;
+      this.#keys[this.#nextKey++] = (key[0]! | (key[1]! << 8) | (key[2]! << 16) | (key[3]! << 24)) >>> 0;
     }
   }
 }
@@ -362,9 +362,9 @@ export class EntryTable {
    * start there. For CIDR blocks, which nest or are apart, that is the smallest.
    *
    * The search finds the last entry that starts at or before the address and
-   * follows parent links from it. The entries that reach past a position are
-   * exactly the chain of parents there, in decreasing order of first address, so
-   * the first one on the chain that contains the address is the answer.
+   * follows parent links from it. Every entry that contains the address lies on
+   * that chain, which runs in decreasing order of first address, so the first
+   * one on the chain that contains the address is the most specific.
    */
   find(source: number, address: number): EntryRecord | undefined {
     if (this.readFailure !== undefined) return undefined;

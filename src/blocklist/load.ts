@@ -1,8 +1,8 @@
 // Finding and loading the blocklist file.
 //
 // The file is read in chunks rather than whole. The checksum covers every byte,
-// but only the sources, sets and ranges are kept in memory; the source entries
-// section is checked as it streams past and read again block by block when an
+// but only the sources, sets and ranges are kept in memory. The source entries
+// section is indexed as it streams past, and read again block by block when an
 // alert needs it, through the descriptor that the list keeps open. An atomic
 // replace of the file (rename) leaves that descriptor on the old file, so the
 // entries always match the table they were loaded with.
@@ -86,7 +86,7 @@ function openError(path: string, error: unknown): BlocklistError {
   return new BlocklistError("ERR_BLOCKLIST_READ", `${path}: cannot read the blocklist (${describeFileError(error)})`);
 }
 
-/** Where the bytes of one section go while the file streams past. */
+/** The destination of one section's bytes while the file streams past. */
 interface Route {
   type: number;
   offset: number;

@@ -52,7 +52,7 @@ export interface ScanOptions {
   namesTableEntries?: number;
 }
 
-/** What a scan sets up before it reads: the allowlist and the evidence file. */
+/** The allowlist and the evidence file, which a scan sets up before it reads. */
 interface ScanExtras {
   allow?: AllowFilter;
   evidence?: EvidenceWriter;

@@ -3,7 +3,6 @@
 // every listed address is allowed is dropped, and a two-sided hit with one side
 // allowed becomes a one-sided alert.
 
-import * as abi from "../core/abi.js";
 import type { HitBatch } from "../core/hits.js";
 import type { RangeArrays } from "../core/scanner.js";
 import { mergeRanges } from "../feeds/allowlist.js";
@@ -73,9 +72,4 @@ export class AllowFilter {
     }
     return low;
   }
-}
-
-/** Returns true when a hit is a suppressed repeat. */
-export function isSuppressed(batch: HitBatch, hit: number): boolean {
-  return (batch.flags(hit) & abi.HF_SUPPRESSED) !== 0;
 }

@@ -10,9 +10,9 @@ export const DIRECTION_NAMES = ["external", "inbound", "outbound", "internal"] a
 export type Direction = (typeof DIRECTION_NAMES)[number];
 
 /**
- * The default home network: the RFC 1918 private blocks (Suricata's default
- * HOME_NET), the RFC 6598 shared address space that carrier-grade NAT and many
- * cloud networks use, and IPv4 link-local addresses.
+ * The default home network: the RFC 1918 private blocks (the HOME_NET of the
+ * suricata.yaml that Suricata ships), the RFC 6598 shared address space that
+ * carrier-grade NAT and many cloud networks use, and IPv4 link-local addresses.
  */
 export const DEFAULT_HOME_NET = "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,100.64.0.0/10,169.254.0.0/16";
 

@@ -157,7 +157,7 @@ export function datesFromHistory(history: ReadonlyArray<HistoryRecord>, entries:
   return listed;
 }
 
-/** What `datedEntries` needs to know about a feed's outcome. */
+/** The parts of a feed's outcome that `datedEntries` uses. */
 export interface DatedFeed {
   name: string;
   status: string;
@@ -176,7 +176,8 @@ export async function datedEntries(feed: DatedFeed, now: number, keepDays: numbe
   try {
     previous = await readHistory(stateDirectory, feed.name);
   } catch (error) {
-    log.warning(`${feed.name}: cannot read its entry history (${describeError(error)}); its entries count as first seen today`);
+    const day = feed.status === "stale" ? "on the day of its last good copy" : "today";
+    log.warning(`${feed.name}: cannot read its entry history (${describeError(error)}); its entries count as first seen ${day}`);
   }
   if (feed.status === "stale") return datesFromHistory(previous, feed.entries, dayOf(now - (feed.ageMs ?? 0)));
   const sighting = recordSighting(previous, feed.entries, dayOf(now), keepDays);
