@@ -2,9 +2,12 @@
 // status.
 
 import assert from "node:assert/strict";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { crc32 } from "node:zlib";
 import { describe, it } from "node:test";
 import { buildBlocklist } from "../src/blocklist/build.js";
+import { recordsOffset } from "../src/blocklist/entries.js";
 import { dayOf } from "../src/blocklist/provenance.js";
 import { parseEntry } from "../src/lists/ipv4.js";
 import { jsonLines, runCli, temporaryDirectory, writeBlocklist } from "./helpers/cli.js";
@@ -135,5 +138,37 @@ describe("repfilter info", () => {
     const result = await runCli(["info", "README.md"]);
     assert.equal(result.status, 2);
     assert.match(result.stderr, /^repfilter: error: README\.md: not a repfilter blocklist/);
+  });
+});
+
+describe("damaged source entries", () => {
+  /** Writes LIST with the first entry record's last address set below its first. */
+  function damagedList(): string {
+    const file = Buffer.from(readFileSync(LIST));
+    const sectionCount = file.readUInt32LE(12);
+    let offset = -1;
+    for (let i = 0; i < sectionCount; i++) if (file.readUInt32LE(48 + i * 16) === 4) offset = file.readUInt32LE(48 + i * 16 + 8);
+    const record = offset + recordsOffset(2);
+    file.writeUInt32LE(file.readUInt32LE(record) - 1, record + 4);
+    file.writeUInt32LE(0, 24);
+    file.writeUInt32LE(crc32(file), 24);
+    const path = join(temporaryDirectory(), "damaged.bin");
+    writeFileSync(path, file);
+    return path;
+  }
+
+  it("check warns and falls back to table runs", async () => {
+    const result = await runCli(["check", "-b", damagedList(), "203.0.113.8"]);
+    assert.equal(result.status, 0);
+    assert.match(result.stdout, /^203\.0\.113\.8 +wide +203\.0\.0\.0\/16 +- +-$/m);
+    assert.match(result.stderr, /^repfilter: warning: source entries section \(source 0\): entry 0 starts after it ends; the entries shown are runs of table ranges instead\n$/);
+  });
+
+  it("info fails with status 2", async () => {
+    const path = damagedList();
+    const result = await runCli(["info", path]);
+    assert.equal(result.status, 2);
+    assert.equal(result.stdout, "");
+    assert.equal(result.stderr, `repfilter: error: ${path}: source entries section (source 0): entry 0 starts after it ends; rebuild the list\n`);
   });
 });

@@ -51,6 +51,8 @@ export async function runCheck(texts: string[], options: CheckOptions, io: Pick<
   } finally {
     closeBlocklist(list);
   }
+  const failure = list.entries?.readFailure;
+  if (failure !== undefined) diagnostics.warning(`${failure.message}; the entries shown are runs of table ranges instead`);
 
   io.stdout.write(options.format === "json" ? formatJson(list, results) : formatText(list, results));
   return results.some((result) => result.listings.length > 0) ? 0 : 1;

@@ -37,8 +37,16 @@ export async function runInfo(path: string | undefined, options: InfoOptions, io
     diagnostics.error(error.message);
     return 2;
   }
-  const sources = sourceFigures(list);
-  closeBlocklist(list);
+  let sources: SourceFigures[];
+  try {
+    sources = sourceFigures(list);
+  } catch (error) {
+    if (!(error instanceof BlocklistError)) throw error;
+    diagnostics.error(`${listPath}: ${error.message}; rebuild the list`);
+    return 2;
+  } finally {
+    closeBlocklist(list);
+  }
   const size = statSync(listPath).size;
   io.stdout.write(options.format === "json" ? formatJson(listPath, size, list, sources) : formatText(listPath, size, list, sources));
   return 0;
