@@ -20,8 +20,9 @@ export interface ListedEntry {
   lastSeen: number;
 }
 
-/** A stored entry: its index in the section and its parent link (see `EntryTable.find`). */
+/** A stored entry: its source, its index in the section and its parent link (see `EntryTable.find`). */
 export interface EntryRecord extends ListedEntry {
+  source: number;
   index: number;
   parent: number;
 }
@@ -383,12 +384,16 @@ export class EntryTable {
         if (words[middle * 4]! <= address) low = middle;
         else high = middle;
       }
+      // Each step moves to a smaller index, so the walk ends. It reads the
+      // words in place and builds one record at the end, because a capture
+      // that hits many ranges runs many of these walks.
       let index = start + block * BLOCK_RECORDS + low;
-      // Each step moves to a smaller index, so the walk ends.
       while (index !== NO_PARENT) {
-        const record = this.record(source, index);
-        if (record.first <= address && address <= record.last) return record;
-        index = record.parent;
+        const position = index - start;
+        const walked = this.#block(source, Math.floor(position / BLOCK_RECORDS));
+        const word = (position % BLOCK_RECORDS) * 4;
+        if (walked[word]! <= address && address <= walked[word + 1]!) return this.record(source, index);
+        index = walked[word + 3]!;
       }
     } catch (error) {
       this.readFailure = error as Error;
@@ -403,6 +408,7 @@ export class EntryTable {
     const words = this.#block(source, block);
     const word = (position - block * BLOCK_RECORDS) * 4;
     return {
+      source,
       index,
       first: words[word]!,
       last: words[word + 1]!,

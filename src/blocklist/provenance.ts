@@ -27,8 +27,9 @@ export function listingsAt(list: Blocklist, range: number, address: number): Lis
   const set = list.sets[list.setIds[range]!] ?? [];
   return set.map((source) => {
     const entry = list.entries?.find(source, address);
-    if (entry !== undefined) return { source, first: entry.first, last: entry.last, firstSeen: entry.firstSeen, lastSeen: entry.lastSeen };
-    return { source, ...runAround(list, range, source), firstSeen: 0, lastSeen: 0 };
+    if (entry !== undefined) return entry;
+    const run = runAround(list, range, source);
+    return { source, first: run.first, last: run.last, firstSeen: 0, lastSeen: 0 };
   });
 }
 

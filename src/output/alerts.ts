@@ -27,6 +27,8 @@ export type AlertFormat = "text" | "json";
  */
 export class ListLabels {
   readonly list: Blocklist;
+  /** Source names per source set, comma-separated; one string per set, built on first use. */
+  readonly #setNames = new Map<number, string>();
 
   constructor(list: Blocklist) {
     this.list = list;
@@ -43,8 +45,7 @@ export class ListLabels {
     const listings = listingsAt(this.list, index, address);
     const since = listedSince(listings);
     const sinceText = since !== 0 ? ` ${prefix}_listed_since=${formatDay(since)}` : "";
-    const names = listings.map((listing) => this.#name(listing.source)).join(",");
-    return utf8(`${lead} ${prefix}_range=${this.#narrowest(listings, index)} ${prefix}_sources=${names}${sinceText}`);
+    return utf8(`${lead} ${prefix}_range=${this.#narrowest(listings, index)} ${prefix}_sources=${this.#names(index)}${sinceText}`);
   }
 
   /** Returns `lead`, `{"range":...,"sources":[...],"listed_since":...,"listed":[...]}` for range `index`, which contains `address`, and `end`. */
@@ -64,6 +65,17 @@ export class ListLabels {
     const narrow = narrowest(listings);
     if (narrow !== undefined) return formatRange(narrow.first, narrow.last);
     return formatRange(this.list.starts[index]!, this.list.ends[index]!);
+  }
+
+  /** Returns the source names of range `index`, in set order, as the listings are. */
+  #names(index: number): string {
+    const set = this.list.setIds[index]!;
+    let names = this.#setNames.get(set);
+    if (names === undefined) {
+      names = (this.list.sets[set] ?? []).map((source) => this.#name(source)).join(",");
+      this.#setNames.set(set, names);
+    }
+    return names;
   }
 
   #name(source: number): string {
