@@ -1,7 +1,9 @@
 // Merging named lists into the blocklist table: sorted, disjoint ranges, each with
 // the set of sources that list every address in it.
 
-import { decodeEntrySection, encodeEntrySection, type EntryTable, type ListedEntry } from "./entries.js";
+import { encodeEntrySection, type ListedEntry } from "./entries.js";
+import { decodeEntrySection } from "./entry-index.js";
+import type { EntryTable } from "./entry-table.js";
 import { failWith } from "./format.js";
 
 export interface SourceEntries {

@@ -3,7 +3,9 @@
 import { crc32 } from "node:zlib";
 import { formatRange } from "../lists/ipv4.js";
 import type { Blocklist } from "./build.js";
-import { decodeEntrySection, SECTION_SOURCE_ENTRIES, type EntryTable } from "./entries.js";
+import { SECTION_SOURCE_ENTRIES } from "./entries.js";
+import { decodeEntrySection } from "./entry-index.js";
+import type { EntryTable } from "./entry-table.js";
 import { BlocklistError } from "./format-error.js";
 
 export { BlocklistError } from "./format-error.js";

@@ -13,7 +13,8 @@ import { join } from "node:path";
 import { crc32 } from "node:zlib";
 import { describeFileError } from "../util/file-errors.js";
 import type { Blocklist } from "./build.js";
-import { EntrySectionIndexer, recordsOffset, SECTION_SOURCE_ENTRIES, type RecordReader } from "./entries.js";
+import { recordsOffset, SECTION_SOURCE_ENTRIES, type RecordReader } from "./entries.js";
+import { EntrySectionIndexer } from "./entry-index.js";
 import {
   BlocklistError,
   CHECKSUM_OFFSET,
