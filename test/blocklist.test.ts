@@ -44,9 +44,9 @@ function expectError(file: Uint8Array, code: string, pattern: RegExp): void {
 }
 
 describe("blocklist building", () => {
-  it("merges adjacent and overlapping entries of one source", () => {
+  it("splits ranges at every entry boundary of one source", () => {
     const list = buildBlocklist([{ name: "a", entries: entries("192.0.2.0/25", "192.0.2.128/25", "192.0.2.7", "198.51.100.1-198.51.100.9") }], 0);
-    assert.deepEqual(describeList(list), ["192.0.2.0/24 a", "198.51.100.1-198.51.100.9 a"]);
+    assert.deepEqual(describeList(list), ["192.0.2.0-192.0.2.6 a", "192.0.2.7/32 a", "192.0.2.8-192.0.2.127 a", "192.0.2.128/25 a", "198.51.100.1-198.51.100.9 a"]);
   });
 
   it("splits overlaps between sources into disjoint ranges with source sets", () => {
@@ -62,7 +62,7 @@ describe("blocklist building", () => {
 
   it("covers the whole address space", () => {
     const list = buildBlocklist([{ name: "all", entries: entries("0.0.0.0/0", "255.255.255.255") }], 0);
-    assert.deepEqual(describeList(list), ["0.0.0.0/0 all"]);
+    assert.deepEqual(describeList(list), ["0.0.0.0-255.255.255.254 all", "255.255.255.255/32 all"]);
   });
 
   it("builds an empty table from no entries", () => {

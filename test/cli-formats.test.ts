@@ -91,7 +91,7 @@ describe("pcapng and gzip input", () => {
     const variant = buildPcapng([{ data: ethernet(ipv4({ src: "192.0.2.77", dst: "10.0.0.1", proto: 1 })) }], { interfaces: [{ linkType: 1 }] });
     const alert = await runCli(["--blocklist", LIST, "--quiet"], { input: variant });
     assert.equal(alert.status, 0);
-    assert.match(alert.stdout, /^1970-01-01T00:00:00\.000000Z pkt=1 ICMP 192\.0\.2\.77 -> 10\.0\.0\.1 match=src/);
+    assert.match(alert.stdout, /^1970-01-01T00:00:00\.000000Z pkt=1 ICMP 192\.0\.2\.77 -> 10\.0\.0\.1 dir=inbound match=src/);
   });
 
   it("decompresses gzip files and gzip on stdin", async () => {
@@ -171,7 +171,7 @@ describe("pcapng and gzip input", () => {
     const frame = ethernet(ipv4({ src: "198.51.100.1", dst: "198.51.100.2", proto: 4, payload: ipv4({ src: "203.0.113.7", dst: "10.0.0.1", proto: 1 }) }));
     const input = buildPcap([{ tsSec: 1, tsFrac: 0, data: frame }], { linkType: 1 });
     const text = await runCli(["--blocklist", LIST, "--quiet"], { input });
-    assert.match(text.stdout, /^1970-01-01T00:00:01\.000000Z pkt=1 ICMP 203\.0\.113\.7 -> 10\.0\.0\.1 match=src .* layer=1\n$/);
+    assert.match(text.stdout, /^1970-01-01T00:00:01\.000000Z pkt=1 ICMP 203\.0\.113\.7 -> 10\.0\.0\.1 dir=inbound match=src .* layer=1\n$/);
     const json = await runCli(["--blocklist", LIST, "--quiet", "--format", "json"], { input });
     assert.equal(jsonLines(json.stdout)[0]!.layer, 1);
     const summary = await runCli(["--blocklist", LIST], { input });

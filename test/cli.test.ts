@@ -22,8 +22,8 @@ describe("scan output", () => {
     const result = await runCli(["--blocklist", LIST, "--dedup", "0"], { input });
     assert.equal(result.status, 0);
     assert.deepEqual(result.stdout.split("\n"), [
-      "2023-11-14T22:13:20.000000Z pkt=1 TCP 192.0.2.1:1000 -> 10.0.0.1:443 match=src src_range=192.0.2.0/24 src_sources=demo",
-      "2023-11-14T22:13:21.000001Z pkt=2 TCP 192.0.2.1:1001 -> 10.0.0.1:443 match=src src_range=192.0.2.0/24 src_sources=demo",
+      "2023-11-14T22:13:20.000000Z pkt=1 TCP 192.0.2.1:1000 -> 10.0.0.1:443 dir=inbound match=src src_range=192.0.2.0/24 src_sources=demo",
+      "2023-11-14T22:13:21.000001Z pkt=2 TCP 192.0.2.1:1001 -> 10.0.0.1:443 dir=inbound match=src src_range=192.0.2.0/24 src_sources=demo",
       "",
     ]);
     assert.match(result.stderr, /^repfilter: 3 packets, .* 3 IPv4, 2 alerts, 0 suppressed\n$/);
@@ -44,7 +44,8 @@ describe("scan output", () => {
         dest_port: 53,
         proto: "UDP",
         ip_proto: 17,
-        match: { side: "dest", dest: { range: "203.0.113.7/32", sources: ["demo"] } },
+        direction: "outbound",
+        match: { side: "dest", dest: { range: "203.0.113.7/32", sources: ["demo"], listed: [{ source: "demo", range: "203.0.113.7/32" }] } },
       },
     ]);
   });
@@ -79,7 +80,7 @@ describe("scan output", () => {
     assert.equal(lines.length, 12000);
     for (const [i, line] of lines.entries()) {
       const address = addresses[i % 6000]!;
-      assert.ok(line.endsWith(` ICMP ${address} -> 10.0.0.1 match=src src_range=${address}/32 src_sources=many`), line);
+      assert.ok(line.endsWith(` ICMP ${address} -> 10.0.0.1 dir=internal match=src src_range=${address}/32 src_sources=many`), line);
     }
   });
 
@@ -268,7 +269,7 @@ describe("pipes and signals", () => {
     child.stdin.write(Buffer.concat([pcapFileHeader({ linkType: 228 }), pcapRecordHeader({ tsSec: 1, tsFrac: 0, data }), data]));
     const started = Date.now();
     while (!stdout.includes("\n") && Date.now() - started < 10_000) await new Promise((resolve) => setTimeout(resolve, 20));
-    assert.match(stdout, /pkt=1 UDP 192\.0\.2\.1:40000 -> 10\.0\.0\.1:443 match=src/);
+    assert.match(stdout, /pkt=1 UDP 192\.0\.2\.1:40000 -> 10\.0\.0\.1:443 dir=inbound match=src/);
     const closed = new Promise<number | null>((resolve) => child.on("close", (status) => resolve(status)));
     child.kill("SIGINT");
     const status = await closed;

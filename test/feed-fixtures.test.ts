@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
-import { buildBlocklist } from "../src/blocklist/build.js";
+import { mergeRanges } from "../src/feeds/allowlist.js";
 import { FeedError } from "../src/feeds/errors.js";
 import { feedVerdict, readFeedBody, type FeedFormat } from "../src/feeds/formats.js";
 import type { FeedOptions } from "../src/feeds/options.js";
@@ -144,10 +144,7 @@ function uniqueRanges(entries: ReadonlyArray<{ first: number; last: number }>): 
 }
 
 function mergedCidrs(entries: ReadonlyArray<{ first: number; last: number }>): string[] {
-  const list = buildBlocklist([{ name: "fixture", entries }], 0);
-  const cidrs: string[] = [];
-  for (let i = 0; i < list.starts.length; i++) cidrs.push(...rangeToCidrs(list.starts[i]!, list.ends[i]!));
-  return cidrs;
+  return mergeRanges(entries).flatMap((range) => rangeToCidrs(range.first, range.last));
 }
 
 describe("feed fixtures", () => {

@@ -34,8 +34,8 @@ describe("names on alert lines", () => {
     const result = await runCli(["--blocklist", LIST], { input: sharedHostCapture() });
     assert.equal(result.status, 0);
     assert.deepEqual(result.stdout.split("\n"), [
-      "2023-11-14T22:13:22.000000Z pkt=3 TCP 10.1.1.10:50000 -> 203.0.113.7:443 match=dst dst_range=203.0.113.7/32 dst_sources=c2 names=bad.example(dns),good.example(dns)",
-      "2023-11-14T22:13:23.000000Z pkt=4 TCP 10.1.1.10:50000 -> 203.0.113.7:443 match=dst dst_range=203.0.113.7/32 dst_sources=c2 names=bad.example(sni+dns),good.example(dns)",
+      "2023-11-14T22:13:22.000000Z pkt=3 TCP 10.1.1.10:50000 -> 203.0.113.7:443 dir=outbound match=dst dst_range=203.0.113.7/32 dst_sources=c2 names=bad.example(dns),good.example(dns)",
+      "2023-11-14T22:13:23.000000Z pkt=4 TCP 10.1.1.10:50000 -> 203.0.113.7:443 dir=outbound match=dst dst_range=203.0.113.7/32 dst_sources=c2 names=bad.example(sni+dns),good.example(dns)",
       "",
     ]);
   });
@@ -46,7 +46,8 @@ describe("names on alert lines", () => {
     assert.equal(alerts.length, 2);
     assert.deepEqual(alerts[1]!.hostnames, ["bad.example", "good.example"]);
     assert.deepEqual(alerts[1]!.hostname_sources, [["sni", "dns"], ["dns"]]);
-    assert.deepEqual(alerts[1]!.match, { side: "dest", dest: { range: "203.0.113.7/32", sources: ["c2"] } });
+    assert.equal(alerts[1]!.direction, "outbound");
+    assert.deepEqual(alerts[1]!.match, { side: "dest", dest: { range: "203.0.113.7/32", sources: ["c2"], listed: [{ source: "c2", range: "203.0.113.7/32" }] } });
   });
 
   it("keeps JSON valid for a server name with quotes and backslashes", async () => {

@@ -102,8 +102,8 @@ describe("list reload", () => {
     assert.equal(await scan.finish(), 0);
     const alerts = scan.alerts();
     assert.equal(alerts.length, 2, scan.stdout);
-    assert.match(alerts[0]!, /pkt=1 TCP 192\.0\.2\.1:40001 -> 10\.0\.0\.1:443 match=src src_range=192\.0\.2\.0\/24 src_sources=list-a$/);
-    assert.match(alerts[1]!, /pkt=3 TCP 198\.51\.100\.3:40003 -> 10\.0\.0\.1:443 match=src src_range=198\.51\.100\.0\/24 src_sources=list-b$/);
+    assert.match(alerts[0]!, /pkt=1 TCP 192\.0\.2\.1:40001 -> 10\.0\.0\.1:443 dir=inbound match=src src_range=192\.0\.2\.0\/24 src_sources=list-a$/);
+    assert.match(alerts[1]!, /pkt=3 TCP 198\.51\.100\.3:40003 -> 10\.0\.0\.1:443 dir=inbound match=src src_range=198\.51\.100\.0\/24 src_sources=list-b$/);
     assert.equal(scan.stderr.match(/reloaded/g)?.length, 1, scan.stderr);
   });
 

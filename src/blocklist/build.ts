@@ -1,15 +1,29 @@
 // Merging named lists into the blocklist table: sorted, disjoint ranges, each with
 // the set of sources that list every address in it.
 
+import { encodeEntrySection, type ListedEntry } from "./entries.js";
+import { decodeEntrySection } from "./entry-index.js";
+import type { EntryTable } from "./entry-table.js";
+import { failWith } from "./format.js";
+
 export interface SourceEntries {
   name: string;
+  /** The ranges the source puts in the table. */
   entries: ReadonlyArray<{ first: number; last: number }>;
+  /**
+   * The source's entries as it lists them, with the days they were first and
+   * last seen; by default `entries`, with unknown days. They differ when an
+   * allowlist cut pieces out of an entry.
+   */
+  listed?: ReadonlyArray<ListedEntry>;
 }
 
 /** The blocklist as it is stored and loaded (see docs/blocklist-format.md). */
 export interface Blocklist {
   /** Build time in milliseconds since the Unix epoch. */
   createdAt: number;
+  /** The file's format version, for a list read from a file. */
+  formatVersion?: number;
   sources: string[];
   /** Each set is an ascending list of indexes into `sources`. */
   sets: number[][];
@@ -17,6 +31,8 @@ export interface Blocklist {
   ends: Uint32Array;
   /** Index into `sets` for each range. */
   setIds: Uint32Array;
+  /** Each source's own entries with their dates; missing in files written before this section existed. */
+  entries?: EntryTable;
 }
 
 /** Largest number of sources one list can name: set members are stored as u16. */
@@ -27,7 +43,13 @@ export const MAX_SOURCES = 65535;
 // most 2^32 and kind is 1 for a range start and 0 for the end of a range.
 const SOURCE_FACTOR = 2 ** 17;
 
-/** Builds the table. Overlapping entries are split so that each part has one source set. */
+/**
+ * Builds the table. Overlapping entries are split so that each part has one
+ * source set. Ranges are never joined across an entry's first or last address,
+ * even when the set stays the same, so every source entry either contains a
+ * range whole or misses it: the entry that an alert names can then be cached
+ * per range.
+ */
 export function buildBlocklist(inputs: ReadonlyArray<SourceEntries>, createdAt: number): Blocklist {
   if (inputs.length > MAX_SOURCES) throw new RangeError(`${inputs.length} sources exceed the maximum of ${MAX_SOURCES}`);
   let total = 0;
@@ -71,15 +93,9 @@ export function buildBlocklist(inputs: ReadonlyArray<SourceEntries>, createdAt: 
       sets.push(members);
       setIndex.set(key, id);
     }
-    // Extend the previous range when it ends just before this one with the same set.
-    const previous = starts.length - 1;
-    if (previous >= 0 && setIds[previous] === id && ends[previous]! + 1 === position) {
-      ends[previous] = next - 1;
-    } else {
-      starts.push(position);
-      ends.push(next - 1);
-      setIds.push(id);
-    }
+    starts.push(position);
+    ends.push(next - 1);
+    setIds.push(id);
   }
 
   return {
@@ -89,7 +105,13 @@ export function buildBlocklist(inputs: ReadonlyArray<SourceEntries>, createdAt: 
     starts: Uint32Array.from(starts),
     ends: Uint32Array.from(ends),
     setIds: Uint32Array.from(setIds),
+    entries: buildEntryTable(inputs),
   };
+}
+
+function buildEntryTable(inputs: ReadonlyArray<SourceEntries>): EntryTable {
+  const body = encodeEntrySection(inputs.map((input) => input.listed ?? input.entries.map(({ first, last }) => ({ first, last, firstSeen: 0, lastSeen: 0 }))));
+  return decodeEntrySection(body, inputs.length, failWith("new blocklist"));
 }
 
 /** Counts the addresses the table covers. */

@@ -3,28 +3,25 @@
 import { crc32 } from "node:zlib";
 import { formatRange } from "../lists/ipv4.js";
 import type { Blocklist } from "./build.js";
+import { SECTION_SOURCE_ENTRIES } from "./entries.js";
+import { decodeEntrySection } from "./entry-index.js";
+import type { EntryTable } from "./entry-table.js";
+import { BlocklistError } from "./format-error.js";
+
+export { BlocklistError } from "./format-error.js";
+export { SECTION_SOURCE_ENTRIES } from "./entries.js";
 
 export const MAGIC = Uint8Array.of(0x89, 0x52, 0x46, 0x42, 0x4c, 0x0d, 0x0a, 0x1a); // \x89RFBL\r\n\x1a
 export const FORMAT_VERSION = 1;
 export const HEADER_LENGTH = 48;
-const DIRECTORY_ENTRY_LENGTH = 16;
-const CHECKSUM_OFFSET = 24;
+export const DIRECTORY_ENTRY_LENGTH = 16;
+export const CHECKSUM_OFFSET = 24;
 
 export const SECTION_SOURCES = 1;
 export const SECTION_SOURCE_SETS = 2;
 export const SECTION_IPV4_RANGES = 3;
 /** Directory flag: a reader that does not know the section type must reject the file. */
 export const SECTION_REQUIRED = 1;
-
-/** A blocklist file that cannot be used. `code` names the problem for tests. */
-export class BlocklistError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string) {
-    super(message);
-    this.name = "BlocklistError";
-    this.code = code;
-  }
-}
 
 interface Section {
   type: number;
@@ -39,6 +36,8 @@ export function encodeBlocklist(list: Blocklist): Buffer {
     { type: SECTION_SOURCE_SETS, flags: SECTION_REQUIRED, body: encodeSets(list.sets) },
     { type: SECTION_IPV4_RANGES, flags: SECTION_REQUIRED, body: encodeRanges(list) },
   ];
+  // Optional, so that readers from before the section still load the file.
+  if (list.entries !== undefined) sections.push({ type: SECTION_SOURCE_ENTRIES, flags: 0, body: list.entries.encode() });
   let length = HEADER_LENGTH + sections.length * DIRECTORY_ENTRY_LENGTH;
   const offsets = sections.map((section) => {
     const offset = length;
@@ -121,69 +120,123 @@ function align4(length: number): number {
  * modify `file` afterwards.
  */
 export function decodeBlocklist(file: Uint8Array, name: string): Blocklist {
-  const fail = (code: string, problem: string): never => {
+  const fail = failWith(name);
+  const header = checkHeader(file.subarray(0, HEADER_LENGTH), file.length, fail);
+  const computed = checksum(file);
+  if (header.checksum !== computed) failChecksum(header.checksum, computed, fail);
+  const directoryEnd = header.headerLength + header.sectionCount * DIRECTORY_ENTRY_LENGTH;
+  const directory = checkDirectory(directoryEnd <= file.length ? file.subarray(header.headerLength, directoryEnd) : undefined, header, file.length, fail);
+  const bodies = new Map<number, Uint8Array>();
+  for (const entry of directory) bodies.set(entry.type, file.subarray(entry.offset, entry.offset + entry.length));
+  const entriesBody = bodies.get(SECTION_SOURCE_ENTRIES);
+  return decodeSections(bodies, header, fail, (sourceCount) => (entriesBody !== undefined ? decodeEntrySection(entriesBody, sourceCount, fail) : undefined));
+}
+
+export type Fail = (code: string, problem: string) => never;
+
+/** Returns a function that throws BlocklistError with `name` in front of the message. */
+export function failWith(name: string): Fail {
+  return (code, problem) => {
     throw new BlocklistError(code, `${name}: ${problem}`);
   };
-  if (file.length < HEADER_LENGTH) {
-    fail("ERR_BLOCKLIST_SHORT", `file is ${file.length} bytes, shorter than the ${HEADER_LENGTH}-byte header; rebuild it with \`repfilter compile\``);
+}
+
+export interface FileHeader {
+  version: number;
+  headerLength: number;
+  sectionCount: number;
+  createdAt: number;
+  checksum: number;
+}
+
+/** Checks the header, given its bytes (fewer for a short file) and the file's length. */
+export function checkHeader(head: Uint8Array, fileLength: number, fail: Fail): FileHeader {
+  if (fileLength < HEADER_LENGTH || head.length < HEADER_LENGTH) {
+    fail("ERR_BLOCKLIST_SHORT", `file is ${fileLength} bytes, shorter than the ${HEADER_LENGTH}-byte header; rebuild it with \`repfilter compile\``);
   }
   for (let i = 0; i < MAGIC.length; i++) {
-    if (file[i] !== MAGIC[i]) {
-      const seen = Array.from(file.subarray(0, 8), (byte) => byte.toString(16).padStart(2, "0")).join(" ");
+    if (head[i] !== MAGIC[i]) {
+      const seen = Array.from(head.subarray(0, 8), (byte) => byte.toString(16).padStart(2, "0")).join(" ");
       fail("ERR_BLOCKLIST_MAGIC", `not a repfilter blocklist (first bytes ${seen}); build one with \`repfilter compile\``);
     }
   }
-  const view = new DataView(file.buffer, file.byteOffset, file.byteLength);
+  const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
   const version = view.getUint16(8, true);
   if (version > FORMAT_VERSION) {
     fail("ERR_BLOCKLIST_VERSION", `format version ${version} is newer than this repfilter reads (${FORMAT_VERSION}); upgrade repfilter`);
   }
   if (version === 0) fail("ERR_BLOCKLIST_VERSION", "format version 0 is invalid");
-  const headerLength = view.getUint16(10, true);
-  const sectionCount = view.getUint32(12, true);
   const declaredLength = Number(view.getBigUint64(32, true));
-  if (declaredLength !== file.length) {
-    fail("ERR_BLOCKLIST_LENGTH", `file is ${file.length} bytes but its header says ${declaredLength}; it was cut short or appended to`);
+  if (declaredLength !== fileLength) {
+    fail("ERR_BLOCKLIST_LENGTH", `file is ${fileLength} bytes but its header says ${declaredLength}; it was cut short or appended to`);
   }
-  const stored = view.getUint32(CHECKSUM_OFFSET, true);
-  const computed = checksum(file);
-  if (stored !== computed) {
-    fail("ERR_BLOCKLIST_CHECKSUM", `checksum mismatch (stored ${hex32(stored)}, computed ${hex32(computed)}); the file is corrupt, rebuild it`);
-  }
-  if (headerLength < HEADER_LENGTH || headerLength + sectionCount * DIRECTORY_ENTRY_LENGTH > file.length) {
-    fail("ERR_BLOCKLIST_DIRECTORY", `section directory (${sectionCount} entries after a ${headerLength}-byte header) does not fit in the file`);
-  }
+  return {
+    version,
+    headerLength: view.getUint16(10, true),
+    sectionCount: view.getUint32(12, true),
+    createdAt: Number(view.getBigUint64(16, true)),
+    checksum: view.getUint32(CHECKSUM_OFFSET, true),
+  };
+}
 
-  const sections = new Map<number, Uint8Array>();
-  for (let index = 0; index < sectionCount; index++) {
-    const entry = headerLength + index * DIRECTORY_ENTRY_LENGTH;
+export function failChecksum(stored: number, computed: number, fail: Fail): never {
+  return fail("ERR_BLOCKLIST_CHECKSUM", `checksum mismatch (stored ${hex32(stored)}, computed ${hex32(computed)}); the file is corrupt, rebuild it`);
+}
+
+export interface DirectoryEntry {
+  type: number;
+  offset: number;
+  length: number;
+}
+
+/**
+ * Checks the section directory and returns the known sections. `bytes` is
+ * undefined when the directory does not fit in the file.
+ */
+export function checkDirectory(bytes: Uint8Array | undefined, header: FileHeader, fileLength: number, fail: Fail): DirectoryEntry[] {
+  if (header.headerLength < HEADER_LENGTH || bytes === undefined) {
+    fail("ERR_BLOCKLIST_DIRECTORY", `section directory (${header.sectionCount} entries after a ${header.headerLength}-byte header) does not fit in the file`);
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const known: DirectoryEntry[] = [];
+  for (let index = 0; index < header.sectionCount; index++) {
+    const entry = index * DIRECTORY_ENTRY_LENGTH;
     const type = view.getUint32(entry, true);
     const flags = view.getUint32(entry + 4, true);
     const offset = view.getUint32(entry + 8, true);
     const length = view.getUint32(entry + 12, true);
-    if (offset % 4 !== 0 || offset + length > file.length) {
+    if (offset % 4 !== 0 || offset + length > fileLength) {
       fail("ERR_BLOCKLIST_DIRECTORY", `section ${index} (type ${type}) at offset ${offset}, ${length} bytes, lies outside the file or is misaligned`);
     }
-    const known = type === SECTION_SOURCES || type === SECTION_SOURCE_SETS || type === SECTION_IPV4_RANGES;
-    if (!known) {
+    if (!KNOWN_SECTIONS.has(type)) {
       if ((flags & SECTION_REQUIRED) !== 0) {
         fail("ERR_BLOCKLIST_VERSION", `section type ${type} is required but unknown to this repfilter; upgrade repfilter`);
       }
       continue;
     }
-    if (sections.has(type)) fail("ERR_BLOCKLIST_DIRECTORY", `section type ${type} appears twice`);
-    sections.set(type, file.subarray(offset, offset + length));
+    if (known.some((section) => section.type === type)) fail("ERR_BLOCKLIST_DIRECTORY", `section type ${type} appears twice`);
+    known.push({ type, offset, length });
   }
+  return known;
+}
 
-  const section = (type: number, label: string): Uint8Array =>
-    sections.get(type) ?? fail("ERR_BLOCKLIST_SECTION", `${label} section is missing`);
+export const KNOWN_SECTIONS: ReadonlySet<number> = new Set([SECTION_SOURCES, SECTION_SOURCE_SETS, SECTION_IPV4_RANGES, SECTION_SOURCE_ENTRIES]);
+
+/** Decodes the section bodies; `entries` decodes the optional source entries once the source count is known. */
+export function decodeSections(
+  bodies: ReadonlyMap<number, Uint8Array>,
+  header: FileHeader,
+  fail: Fail,
+  entries: (sourceCount: number) => EntryTable | undefined,
+): Blocklist {
+  const section = (type: number, label: string): Uint8Array => bodies.get(type) ?? fail("ERR_BLOCKLIST_SECTION", `${label} section is missing`);
   const sources = decodeSources(section(SECTION_SOURCES, "sources"), fail);
   const sets = decodeSets(section(SECTION_SOURCE_SETS, "source sets"), sources.length, fail);
   const ranges = decodeRanges(section(SECTION_IPV4_RANGES, "IPv4 ranges"), sets.length, fail);
-  return { createdAt: Number(view.getBigUint64(16, true)), sources, sets, ...ranges };
+  const table = entries(sources.length);
+  return { createdAt: header.createdAt, formatVersion: header.version, sources, sets, ...ranges, ...(table !== undefined ? { entries: table } : {}) };
 }
 
-type Fail = (code: string, problem: string) => never;
 
 function decodeSources(body: Uint8Array, fail: Fail): string[] {
   const view = new DataView(body.buffer, body.byteOffset, body.byteLength);

@@ -2,6 +2,7 @@
 // so tests can run it in-process as well as through bin/repfilter.js.
 
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { DEFAULT_HOME_NET, HomeNet, HomeNetError } from "../output/direction.js";
 import { runCompile } from "./compile.js";
 import { runScan, type ScanIO } from "./scan.js";
 import { DEFAULT_NAMES_TABLE_ENTRIES, MAX_NAMES_TABLE_ENTRIES } from "../core/scanner.js";
@@ -18,6 +19,12 @@ and MPLS), raw IPv4, BSD loopback, Linux cooked (SLL, SLL2), PPP, PPP in HDLC
 framing, Cisco HDLC and NFLOG. IPv4 inside IP-in-IP, GRE and VXLAN (UDP 4789)
 is checked too; such alerts carry layer=N, the tunnel depth.
 
+Each alert names, per matching side, the narrowest entry the sources list
+(src_range=), the sources that list the address now (src_sources=), and the
+first day one of them was seen listing it (src_listed_since=, when the list
+was built by \`repfilter update\`). dir= is the direction relative to
+--home-net.
+
 Names: DNS responses (A records, CNAME chains), TLS server names (SNI) and
 HTTP/1.x Host headers in the capture are remembered per client and server
 address. An alert lists the names its client used for the listed address:
@@ -31,7 +38,17 @@ Exit status: 0 if an alert was printed, 1 if none, 2 on an error.
 Examples:
   tcpdump -U -i eth0 -w - | repfilter
   repfilter --format json capture.pcap > alerts.json
-  repfilter compile -o list.bin my-list.txt`;
+  repfilter --home-net 198.51.100.0/24 --write-pcap evidence.pcap capture.pcapng
+  repfilter compile -o list.bin my-list.txt
+  repfilter check 203.0.113.7`;
+
+const CHECK_HELP_AFTER = `
+Prints one row per source that lists each address: the entry the source lists
+that contains it, and the days it was first and last seen (- when the list has
+no dates, as lists from \`repfilter compile\` do).
+
+Exit status, as for grep: 0 if any address is listed, 1 if none is, 2 on an
+error (an invalid address, a missing or invalid blocklist).`;
 
 const UPDATE_HELP_AFTER = `
 The per-feed table goes to stdout; the log goes to stderr.
@@ -45,6 +62,9 @@ export async function main(argv: string[], io: ScanIO): Promise<number> {
   let status = 0;
   const program = new Command();
   program
+    // Scan options such as --blocklist and --allow have namesakes in subcommands;
+    // after a subcommand's name they belong to the subcommand.
+    .enablePositionalOptions()
     .name("repfilter")
     .usage("[options] [FILE|-]...")
     .description("Print an alert for every packet in a pcap or pcapng capture whose IPv4 source or destination is blocklisted.")
@@ -57,6 +77,13 @@ export async function main(argv: string[], io: ScanIO): Promise<number> {
       parseSeconds,
       60,
     )
+    .option(
+      "--home-net <cidrs>",
+      "your network as comma-separated addresses, CIDR blocks or ranges, which sets each alert's direction (default: the RFC 1918 blocks, 100.64.0.0/10 and 169.254.0.0/16)",
+      parseHomeNet,
+    )
+    .option("--allow <file>", "text list of listed addresses, CIDR blocks or ranges that must not alert; repeatable", collect)
+    .option("--write-pcap <file>", "write every matched packet, repeats included, to this capture file (pcap, or pcapng for mixed link types)")
     .option(
       "--names-table <entries>",
       `client and server pairs whose host names are remembered (about 1 KiB each); 0 turns names off (default: ${DEFAULT_NAMES_TABLE_ENTRIES})`,
@@ -78,6 +105,9 @@ export async function main(argv: string[], io: ScanIO): Promise<number> {
           ...(options.namesTable !== undefined ? { namesTableEntries: options.namesTable } : {}),
           quiet: options.quiet === true,
           progress: options.progress,
+          homeNet: options.homeNet ?? HomeNet.parse(DEFAULT_HOME_NET),
+          allow: options.allow ?? [],
+          ...(options.writePcap !== undefined ? { writePcap: options.writePcap } : {}),
         },
         io,
       );
@@ -93,6 +123,33 @@ export async function main(argv: string[], io: ScanIO): Promise<number> {
     .helpOption("-h, --help", "show this help and exit")
     .action(async (files: string[], options: { output: string; name?: string[] }) => {
       status = await runCompile(files, { output: options.output, names: options.name ?? [] }, io);
+    });
+
+  program
+    .command("check")
+    .usage("[options] IP...")
+    .description("Print the sources that list each IPv4 address, with the entries they list and when each was first and last seen.")
+    .argument("<IP...>", "IPv4 addresses to look up")
+    .option("-b, --blocklist <path>", "blocklist file (default: as for the scan)")
+    .addOption(new Option("-f, --format <format>", "output format").choices(["text", "json"]).default("text"))
+    .helpOption("-h, --help", "show this help and exit")
+    .addHelpText("after", CHECK_HELP_AFTER)
+    .action(async (addresses: string[], options: { blocklist?: string; format: "text" | "json" }) => {
+      // Loaded on demand, like update, to keep the scan's start-up small.
+      const { runCheck } = await import("./check.js");
+      status = await runCheck(addresses, options, io);
+    });
+
+  program
+    .command("info")
+    .usage("[options] [LIST]")
+    .description("Print a blocklist's build time, format version, sources, entry, range and address counts, and first and last seen dates.")
+    .argument("[LIST]", "blocklist file (default: as for the scan)")
+    .addOption(new Option("-f, --format <format>", "output format").choices(["text", "json"]).default("text"))
+    .helpOption("-h, --help", "show this help and exit")
+    .action(async (path: string | undefined, options: { format: "text" | "json" }) => {
+      const { runInfo } = await import("./info.js");
+      status = await runInfo(path, options, io);
     });
 
   program
@@ -139,6 +196,18 @@ interface ScanCommandOptions {
   namesTable?: number;
   quiet?: boolean;
   progress: boolean;
+  homeNet?: HomeNet;
+  allow?: string[];
+  writePcap?: string;
+}
+
+function parseHomeNet(value: string): HomeNet {
+  try {
+    return HomeNet.parse(value);
+  } catch (error) {
+    if (error instanceof HomeNetError) throw new InvalidArgumentError(error.message);
+    throw error;
+  }
 }
 
 function parseSeconds(value: string): number {

@@ -5,11 +5,16 @@ import type { Writable } from "node:stream";
 import { isatty } from "node:tty";
 import type { Blocklist } from "../blocklist/build.js";
 import { BlocklistError } from "../blocklist/format.js";
-import { loadBlocklist, resolveBlocklistPath, type Environment } from "../blocklist/load.js";
-import { Counter, NOTICE_UNSUPPORTED_LINKTYPE } from "../core/abi.js";
+import { closeBlocklist, loadBlocklist, resolveBlocklistPath, type Environment } from "../blocklist/load.js";
+import { Counter, NOTICE_LINKTYPE, NOTICE_UNSUPPORTED_LINKTYPE } from "../core/abi.js";
 import { CaptureError } from "../core/capture-error.js";
+import type { HitBatch } from "../core/hits.js";
 import { Scanner } from "../core/scanner.js";
 import { AlertFormatter, ListLabels, type AlertFormat } from "../output/alerts.js";
+import { AllowFilter } from "../output/allow.js";
+import type { HomeNet } from "../output/direction.js";
+import type { EvidenceWriter } from "../pcap/evidence.js";
+import { RangeFileError, readRangeFile } from "../lists/range-file.js";
 import { ByteBuilder } from "../output/byte-builder.js";
 import { describeLinkType } from "../output/linktypes.js";
 import { formatBytes, formatCount, summaryLines } from "../output/summary.js";
@@ -37,12 +42,23 @@ export interface ScanOptions {
   dedupSeconds: number;
   quiet: boolean;
   progress: boolean;
+  /** Adds each alert's direction relative to this network. */
+  homeNet?: HomeNet;
+  /** Text lists of listed addresses that must not alert. */
+  allow?: string[];
+  /** Evidence file for every matched packet. */
+  writePcap?: string;
   /** Entries of the names table; 0 turns name tracking off (default DEFAULT_NAMES_TABLE_ENTRIES). */
   namesTableEntries?: number;
 }
 
-const PROGRESS_INTERVAL_MS = 250;
+/** The allowlist and the evidence file, which a scan sets up before it reads. */
+interface ScanExtras {
+  allow?: AllowFilter;
+  evidence?: EvidenceWriter;
+}
 
+const PROGRESS_INTERVAL_MS = 250;
 
 /** Runs a scan and returns the exit status: 0 alerts printed, 1 none, 2 an error. */
 export async function runScan(files: string[], options: ScanOptions, io: ScanIO): Promise<number> {
@@ -56,14 +72,47 @@ export async function runScan(files: string[], options: ScanOptions, io: ScanIO)
     diagnostics.error(error.message);
     return 2;
   }
-  const session = new ScanSession(list, options, io, diagnostics);
+  const extras = await prepareExtras(options, diagnostics);
+  if (extras === undefined) {
+    closeBlocklist(list);
+    return 2;
+  }
+  const session = new ScanSession(list, options, io, diagnostics, extras);
   const reloader = new ListReloader({ path: listPath, diagnostics, apply: (next) => session.replaceList(next), signals: io.handleSignals === true });
   reloader.start();
   try {
     return await session.run(files.length > 0 ? files : ["-"]);
   } finally {
     await reloader.stop();
+    session.close();
   }
+}
+
+/** Reads the allowlists and opens the evidence file; reports a failure and returns undefined. */
+async function prepareExtras(options: ScanOptions, diagnostics: Diagnostics): Promise<ScanExtras | undefined> {
+  const extras: ScanExtras = {};
+  if (options.allow !== undefined && options.allow.length > 0) {
+    const ranges: Array<{ first: number; last: number }> = [];
+    try {
+      for (const file of options.allow) ranges.push(...(await readRangeFile(file, "--allow")));
+    } catch (error) {
+      if (!(error instanceof RangeFileError)) throw error;
+      diagnostics.error(error.message);
+      return undefined;
+    }
+    extras.allow = new AllowFilter(ranges);
+  }
+  if (options.writePcap !== undefined) {
+    try {
+      // Loaded on demand: most scans write no evidence.
+      const { EvidenceWriter } = await import("../pcap/evidence.js");
+      extras.evidence = await EvidenceWriter.open(options.writePcap);
+    } catch (error) {
+      diagnostics.error(`cannot create the evidence file ${options.writePcap}: ${describeFileError(error)}`);
+      return undefined;
+    }
+  }
+  return extras;
 }
 
 class ScanSession {
@@ -74,6 +123,9 @@ class ScanSession {
   readonly #formatter: AlertFormatter;
   readonly #writer: LineWriter;
   readonly #output = new ByteBuilder();
+  readonly #allow: AllowFilter | undefined;
+  readonly #evidence: EvidenceWriter | undefined;
+  #list: Blocklist;
   #printed = 0;
   #inputBytes = 0;
   #inputName = "";
@@ -90,17 +142,29 @@ class ScanSession {
   });
   #started = 0;
 
-  constructor(list: Blocklist, options: ScanOptions, io: ScanIO, diagnostics: Diagnostics) {
+  constructor(list: Blocklist, options: ScanOptions, io: ScanIO, diagnostics: Diagnostics, extras: ScanExtras = {}) {
     this.#options = options;
     this.#io = io;
     this.#diagnostics = diagnostics;
+    this.#list = list;
+    this.#allow = extras.allow;
+    this.#evidence = extras.evidence;
     this.#writer = new LineWriter(io.stdout);
-    this.#formatter = new AlertFormatter(options.format, new ListLabels(list));
+    this.#formatter = new AlertFormatter(options.format, new ListLabels(list), {
+      ...(options.homeNet !== undefined ? { homeNet: options.homeNet } : {}),
+      ...(extras.allow !== undefined ? { allow: extras.allow } : {}),
+    });
     this.#scanner = new Scanner(
-      { dedupSeconds: options.dedupSeconds, ...(options.namesTableEntries !== undefined ? { namesTableEntries: options.namesTableEntries } : {}) },
+      {
+        dedupSeconds: options.dedupSeconds,
+        // The evidence file gets the suppressed repeats too.
+        returnSuppressed: extras.evidence !== undefined,
+        ...(options.namesTableEntries !== undefined ? { namesTableEntries: options.namesTableEntries } : {}),
+      },
       {
         hits: (batch) => {
           this.#printed += this.#formatter.formatBatch(batch, this.#output);
+          if (this.#evidence !== undefined) this.#collectEvidence(batch, this.#evidence);
         },
         notice: (kind, value) => this.#notice(kind, value),
       },
@@ -115,8 +179,24 @@ class ScanSession {
    */
   replaceList(list: Blocklist): void {
     this.#scanner.setRanges(list, () => {
+      const previous = this.#list;
+      this.#list = list;
       this.#formatter.labels = new ListLabels(list);
+      closeBlocklist(previous);
     });
+  }
+
+  /** Releases the list's file. */
+  close(): void {
+    closeBlocklist(this.#list);
+  }
+
+  #collectEvidence(batch: HitBatch, evidence: EvidenceWriter): void {
+    for (let i = 0; i < batch.count; i++) {
+      const hit = batch.at(i);
+      if (this.#allow !== undefined && this.#allow.listedSides(batch, hit, this.#list) === 0) continue;
+      evidence.add(batch, hit);
+    }
   }
 
   async run(inputs: string[]): Promise<number> {
@@ -133,9 +213,15 @@ class ScanSession {
       this.#diagnostics.clearStatus();
       removeSignals();
     }
+    if (this.#evidence !== undefined) await this.#evidence.close();
     if (this.#writer.failure !== undefined) {
       this.#diagnostics.error(`cannot write alerts: ${this.#writer.failure.message}`);
     }
+    if (this.#evidence?.failure !== undefined) {
+      this.#diagnostics.error(`cannot write the evidence file ${this.#evidence.path}: ${describeFileError(this.#evidence.failure)}`);
+    }
+    const readFailure = this.#list.entries?.readFailure;
+    if (readFailure !== undefined) this.#diagnostics.warning(`cannot read the source entries of the blocklist (${readFailure.message}); alerts named table ranges instead`);
     const status = this.#diagnostics.errors > 0 ? 2 : this.#printed > 0 ? 0 : 1;
     // A closed stdout ends the run quietly, as SIGPIPE would end tcpdump or grep.
     if (this.#writer.closed && this.#writer.failure === undefined) return status;
@@ -163,6 +249,7 @@ class ScanSession {
     }
     const before = this.#scanner.counters();
     this.#scanner.beginInput();
+    this.#evidence?.beginInput();
     const hooks = {
       counted: (bytesRead: number) => {
         this.#opened = Math.max(this.#opened, 1);
@@ -217,13 +304,21 @@ class ScanSession {
   }
 
   #notice(kind: number, value: number): void {
+    if (kind === NOTICE_LINKTYPE) this.#evidence?.noteLinkType(value);
     if (kind === NOTICE_UNSUPPORTED_LINKTYPE) {
       this.#diagnostics.warning(`${this.#inputName}: link type ${describeLinkType(value)} is not supported; its packets are counted as skipped`);
     }
   }
 
-  /** Writes the pending alert lines; returns a promise when stdout must drain first. */
+  /** Writes the pending alert lines and evidence; returns a promise when either must drain first. */
   #flush(): Promise<void> | undefined {
+    const alerts = this.#flushAlerts();
+    const evidence = this.#evidence?.flush();
+    if (evidence === undefined) return alerts;
+    return alerts === undefined ? evidence : Promise.all([alerts, evidence]).then(() => {});
+  }
+
+  #flushAlerts(): Promise<void> | undefined {
     if (this.#output.length === 0) return undefined;
     if (this.#io.stdout.isTTY === true) this.#diagnostics.clearStatus();
     const waiting = this.#writer.write(this.#output.take());
@@ -249,12 +344,13 @@ class ScanSession {
   }
 
   #stopped(): boolean {
-    return this.#stopRequested || this.#writer.closed;
+    return this.#stopRequested || this.#writer.closed || this.#evidence?.failure !== undefined;
   }
 
   #printSummary(): void {
     const elapsedSeconds = (performance.now() - this.#started) / 1000;
-    for (const line of summaryLines({ counters: this.#scanner.counters(), inputBytes: this.#inputBytes, elapsedSeconds })) {
+    const allowed = this.#allow !== undefined ? { allowed: this.#formatter.allowed } : {};
+    for (const line of summaryLines({ counters: this.#scanner.counters(), inputBytes: this.#inputBytes, elapsedSeconds, ...allowed })) {
       this.#diagnostics.info(line);
     }
   }

@@ -5,7 +5,7 @@ import { readFile } from "node:fs/promises";
 import { decodeBlocklist } from "../blocklist/format.js";
 import { resolveBlocklistPath } from "../blocklist/load.js";
 import { ConfigError, loadFeedsConfig, type UpdateConfig } from "../feeds/config.js";
-import { decodeListText, ListFormatError, parseTextList } from "../lists/text-list.js";
+import { RangeFileError, readRangeFile } from "../lists/range-file.js";
 import { DEFAULT_SCHEDULE, ScheduleError, UpdateDaemon } from "../update/daemon.js";
 import { TimestampedLog, type UpdateLog } from "../update/log.js";
 import { formatFeedTable } from "../update/report.js";
@@ -13,7 +13,6 @@ import { runUpdate } from "../update/run.js";
 import { defaultStateDirectory } from "../update/state.js";
 import { Diagnostics } from "./diagnostics.js";
 import type { ScanIO } from "./scan.js";
-import { describeFileError } from "../util/file-errors.js";
 
 export interface UpdateCommandOptions {
   config?: string;
@@ -62,22 +61,12 @@ export async function runUpdateCommand(options: UpdateCommandOptions, io: ScanIO
 
 /** Reads an allowlist file: one address, CIDR block or range per line, as `compile` reads lists. */
 async function readAllowFile(file: string): Promise<Array<{ first: number; last: number }>> {
-  let bytes: Buffer;
   try {
-    bytes = await readFile(file);
+    return await readRangeFile(file, "--allow");
   } catch (error) {
-    throw new ConfigError(`--allow ${file}: cannot read it (${describeFileError(error)})`);
-  }
-  let parsed;
-  try {
-    parsed = parseTextList(decodeListText(bytes));
-  } catch (error) {
-    if (error instanceof ListFormatError) throw new ConfigError(`--allow ${file}: ${error.message}`);
+    if (error instanceof RangeFileError) throw new ConfigError(error.message);
     throw error;
   }
-  const first = parsed.rejected[0];
-  if (first !== undefined) throw new ConfigError(`--allow ${file}:${first.line}: ${first.reason}: ${JSON.stringify(first.text)}; fix the line`);
-  return parsed.entries;
 }
 
 /** Returns the list's age from its build time, or undefined when it is missing or invalid. */

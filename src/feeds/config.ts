@@ -44,6 +44,8 @@ export interface UpdateConfig {
   fetch: FetchSettings;
   /** How long a feed's last good copy may stand in for a failed download. */
   maxAgeDays: number;
+  /** How long an entry's first-seen day is remembered after its feed stopped listing it. */
+  historyDays: number;
   /** The files the config was read from, bundled default first. */
   files: string[];
 }
@@ -58,7 +60,7 @@ export const BUNDLED_CONFIG_PATH = new URL("../../../src/feeds/default-feeds.jso
 /** Feed names become source names in alerts and file names in the state directory. */
 export const FEED_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
-const TOP_LEVEL_KEYS = ["includeDefaultFeeds", "feeds", "allowlist", "policy", "fetch", "maxAgeDays"];
+const TOP_LEVEL_KEYS = ["includeDefaultFeeds", "feeds", "allowlist", "policy", "fetch", "maxAgeDays", "historyDays"];
 const FEED_KEYS = ["name", "url", "format", "enabled", "options"];
 const POLICY_KEYS = ["minPrefixLength", "reservedRanges", "reservedExceptions"];
 
@@ -133,6 +135,7 @@ export function mergeConfig(bundled: Json, user: Json | undefined, userPath: str
     policy: validatePolicy(policy, where),
     fetch: validateFetch(fetch, where),
     maxAgeDays: validateNumber(overrides.maxAgeDays ?? bundled.maxAgeDays, where("maxAgeDays"), 0, 3650),
+    historyDays: validateNumber(overrides.historyDays ?? bundled.historyDays, where("historyDays"), 0, 3650, true),
     files,
   };
 }

@@ -5,8 +5,11 @@
 import type { Blocklist } from "../blocklist/build.js";
 import * as abi from "../core/abi.js";
 import type { HitBatch } from "../core/hits.js";
+import { formatDay, listedSince, listingsAt, narrowest } from "../blocklist/provenance.js";
 import { formatRange } from "../lists/ipv4.js";
+import type { AllowFilter } from "./allow.js";
 import { utf8, type ByteBuilder } from "./byte-builder.js";
+import { DIRECTION_NAMES, type HomeNet } from "./direction.js";
 import { HostNameFormatter } from "./hostnames.js";
 import { protocolName } from "./protocols.js";
 import { TimestampFormatter } from "./timestamp.js";
@@ -14,53 +17,69 @@ import { TimestampFormatter } from "./timestamp.js";
 export type AlertFormat = "text" | "json";
 
 /**
- * Range and source labels of one loaded list. Source names are encoded once per
- * source set; range labels are formatted on each use, because a large list can
- * have a million ranges and a cache of them would grow with the capture.
+ * Range and source labels of one loaded list, formatted on each use, because a
+ * large list can have a million ranges and a cache of them would grow with the
+ * capture. The formatter's bounded tail caches keep the common ones.
+ *
+ * A range's label names the source entries that contain it, found from the
+ * hit's address: the table never joins ranges across an entry's boundary, so
+ * any address of the range gives the same entries.
  */
 export class ListLabels {
   readonly list: Blocklist;
-  readonly #setText: (Uint8Array | undefined)[] = [];
-  readonly #setJson: (Uint8Array | undefined)[] = [];
+  /** Source names per source set, comma-separated; one string per set, built on first use. */
+  readonly #setNames = new Map<number, string>();
 
   constructor(list: Blocklist) {
     this.list = list;
   }
 
-  /** Returns the range as `a.b.c.d/n` or `first-last`. */
-  range(index: number): Uint8Array {
-    return utf8(formatRange(this.list.starts[index]!, this.list.ends[index]!));
+  /**
+   * Returns `lead` and ` src_range=R src_sources=S src_listed_since=D` (with
+   * `prefix` for src) for range `index`, which contains `address`: the narrowest
+   * entry a source lists, the sources, and the earliest first-seen day, left out
+   * when unknown. One encoding per call, because a capture that hits many ranges
+   * builds many of these.
+   */
+  sideText(prefix: string, index: number, address: number, lead = ""): Uint8Array {
+    const listings = listingsAt(this.list, index, address);
+    const since = listedSince(listings);
+    const sinceText = since !== 0 ? ` ${prefix}_listed_since=${formatDay(since)}` : "";
+    return utf8(`${lead} ${prefix}_range=${this.#narrowest(listings, index)} ${prefix}_sources=${this.#names(index)}${sinceText}`);
   }
 
-  /** Appends the range as `a.b.c.d/n` or `first-last`. */
-  appendRange(out: ByteBuilder, index: number): void {
-    out.range(this.list.starts[index]!, this.list.ends[index]!);
+  /** Returns `lead`, `{"range":...,"sources":[...],"listed_since":...,"listed":[...]}` for range `index`, which contains `address`, and `end`. */
+  sideJson(index: number, address: number, lead = "", end = ""): Uint8Array {
+    const listings = listingsAt(this.list, index, address);
+    const since = listedSince(listings);
+    const listed = listings.map((listing) => ({
+      source: this.#name(listing.source),
+      range: formatRange(listing.first, listing.last),
+      ...(listing.firstSeen !== 0 ? { first_seen: formatDay(listing.firstSeen), last_seen: formatDay(listing.lastSeen) } : {}),
+    }));
+    const sources = listings.map((listing) => this.#name(listing.source));
+    return utf8(lead + JSON.stringify({ range: this.#narrowest(listings, index), sources, ...(since !== 0 ? { listed_since: formatDay(since) } : {}), listed }) + end);
   }
 
-  /** Returns the source names of range `index`, comma-separated. */
-  sourcesText(index: number): Uint8Array {
+  #narrowest(listings: ReturnType<typeof listingsAt>, index: number): string {
+    const narrow = narrowest(listings);
+    if (narrow !== undefined) return formatRange(narrow.first, narrow.last);
+    return formatRange(this.list.starts[index]!, this.list.ends[index]!);
+  }
+
+  /** Returns the source names of range `index`, in set order, as the listings are. */
+  #names(index: number): string {
     const set = this.list.setIds[index]!;
-    let text = this.#setText[set];
-    if (text === undefined) {
-      text = utf8(this.#names(set).join(","));
-      this.#setText[set] = text;
+    let names = this.#setNames.get(set);
+    if (names === undefined) {
+      names = (this.list.sets[set] ?? []).map((source) => this.#name(source)).join(",");
+      this.#setNames.set(set, names);
     }
-    return text;
+    return names;
   }
 
-  /** Returns the source names of range `index` as a JSON array. */
-  sourcesJson(index: number): Uint8Array {
-    const set = this.list.setIds[index]!;
-    let json = this.#setJson[set];
-    if (json === undefined) {
-      json = utf8(JSON.stringify(this.#names(set)));
-      this.#setJson[set] = json;
-    }
-    return json;
-  }
-
-  #names(set: number): string[] {
-    return (this.list.sets[set] ?? []).map((source) => this.list.sources[source] ?? `#${source}`);
+  #name(source: number): string {
+    return this.list.sources[source] ?? `#${source}`;
   }
 }
 
@@ -103,14 +122,14 @@ function concat(parts: Uint8Array[]): Uint8Array {
 const TEXT = {
   pkt: utf8(" pkt="),
   arrow: utf8(" -> "),
-  matchBoth: utf8(" match=both src_range="),
-  matchSrc: utf8(" match=src src_range="),
-  matchDst: utf8(" match=dst dst_range="),
-  srcSources: utf8(" src_sources="),
-  dstRange: utf8(" dst_range="),
-  dstSources: utf8(" dst_sources="),
+  matchBoth: utf8(" match=both"),
   layer: utf8(" layer="),
 };
+/** The starts of one-sided line ends, before the side's labels. */
+const TAIL_LEADS = { textSrc: " match=src", textDst: " match=dst", jsonSrc: ',"match":{"side":"src","src":', jsonDest: ',"match":{"side":"dest","dest":' };
+const JSON_TAIL_END = "}}\n";
+const TEXT_DIRECTIONS: Uint8Array[] = DIRECTION_NAMES.map((name) => utf8(` dir=${name}`));
+const JSON_DIRECTIONS: Uint8Array[] = DIRECTION_NAMES.map((name) => utf8(`,"direction":"${name}"`));
 
 const JSON_TEXT = {
   timestamp: utf8('{"timestamp":"'),
@@ -120,14 +139,11 @@ const JSON_TEXT = {
   destIpAfterAddress: utf8('","dest_ip":"'),
   destPort: utf8('","dest_port":'),
   layer: utf8(',"layer":'),
-  side: utf8(',"match":{"side":"'),
-  srcRange: utf8(',"src":{"range":"'),
-  destRange: utf8(',"dest":{"range":"'),
-  sources: utf8('","sources":'),
-  end: utf8("}}\n"),
+  matchBoth: utf8(',"match":{"side":"both","src":'),
+  dest: utf8(',"dest":'),
+  end: utf8(JSON_TAIL_END),
 };
 
-const SIDE_NAMES = { both: utf8("both"), src: utf8("src"), dest: utf8("dest") };
 const PROTOCOL_NAMES: Uint8Array[] = Array.from({ length: 256 }, (_, proto) => utf8(protocolName(proto)));
 /** `,"proto":"NAME","ip_proto":N` after a port, and the same after an address's closing quote. */
 const JSON_PROTOCOLS: Uint8Array[] = Array.from({ length: 256 }, (_, proto) => utf8(`,"proto":"${protocolName(proto)}","ip_proto":${proto}`));
@@ -136,8 +152,13 @@ const JSON_PROTOCOLS_AFTER_ADDRESS: Uint8Array[] = JSON_PROTOCOLS.map((bytes) =>
 const SPACE = 0x20;
 const COLON = 0x3a;
 const NEWLINE = 0x0a;
-const QUOTE = 0x22;
-const CLOSE_BRACE = 0x7d;
+
+export interface AlertOptions {
+  /** Adds the direction of each alert relative to this network. */
+  homeNet?: HomeNet;
+  /** Drops the sides of an alert whose listed address this filter allows. */
+  allow?: AllowFilter;
+}
 
 export class AlertFormatter {
   readonly #format: AlertFormat;
@@ -151,11 +172,17 @@ export class AlertFormatter {
   #srcTails = new TailCache();
   #dstTails = new TailCache();
   readonly #hostNames: HostNameFormatter;
+  readonly #homeNet: HomeNet | undefined;
+  readonly #allow: AllowFilter | undefined;
+  /** Hits that were not printed because the allowlist covers every listed address in them. */
+  allowed = 0;
 
-  constructor(format: AlertFormat, labels: ListLabels) {
+  constructor(format: AlertFormat, labels: ListLabels, options: AlertOptions = {}) {
     this.#format = format;
     this.#labels = labels;
     this.#hostNames = new HostNameFormatter(format);
+    this.#homeNet = options.homeNet;
+    this.#allow = options.allow;
   }
 
   get labels(): ListLabels {
@@ -176,20 +203,30 @@ export class AlertFormatter {
     this.#jsonSource = utf8(`${filename},"src_ip":"`);
   }
 
-  /** Appends one line per reported hit of `batch` to `output`, skipping suppressed repeats. */
+  /** Appends one line per reported hit of `batch` to `output`, skipping suppressed repeats and allowed hits. */
   formatBatch(batch: HitBatch, output: ByteBuilder): number {
     let written = 0;
     for (let i = 0; i < batch.count; i++) {
       const hit = batch.at(i);
       if ((batch.flags(hit) & abi.HF_SUPPRESSED) !== 0) continue;
-      if (this.#format === "json") this.#json(batch, hit, output);
-      else this.#text(batch, hit, output);
+      let srcRange = batch.srcRange(hit);
+      let dstRange = batch.dstRange(hit);
+      if (this.#allow !== undefined) {
+        if (srcRange >= 0 && this.#allow.allows(this.#labels.list, srcRange, batch.src(hit))) srcRange = -1;
+        if (dstRange >= 0 && this.#allow.allows(this.#labels.list, dstRange, batch.dst(hit))) dstRange = -1;
+        if (srcRange < 0 && dstRange < 0) {
+          this.allowed++;
+          continue;
+        }
+      }
+      if (this.#format === "json") this.#json(batch, hit, output, srcRange, dstRange);
+      else this.#text(batch, hit, output, srcRange, dstRange);
       written++;
     }
     return written;
   }
 
-  #text(batch: HitBatch, hit: number, out: ByteBuilder): void {
+  #text(batch: HitBatch, hit: number, out: ByteBuilder, srcRange: number, dstRange: number): void {
     const hasPorts = (batch.flags(hit) & abi.HF_PORTS) !== 0;
     if (this.#prefix !== undefined) out.append(this.#prefix);
     this.#timestamps.append(out, batch.tsSeconds(hit), batch.tsFraction(hit), batch.tsDigits(hit));
@@ -209,22 +246,16 @@ export class AlertFormatter {
       out.byte(COLON);
       out.decimal(batch.dstPort(hit));
     }
+    if (this.#homeNet !== undefined) out.append(TEXT_DIRECTIONS[this.#homeNet.direction(batch.src(hit), batch.dst(hit))]!);
 
-    const srcRange = batch.srcRange(hit);
-    const dstRange = batch.dstRange(hit);
     if (srcRange >= 0 && dstRange >= 0) {
       out.append(TEXT.matchBoth);
-      this.#labels.appendRange(out, srcRange);
-      out.append(TEXT.srcSources);
-      out.append(this.#labels.sourcesText(srcRange));
-      out.append(TEXT.dstRange);
-      this.#labels.appendRange(out, dstRange);
-      out.append(TEXT.dstSources);
-      out.append(this.#labels.sourcesText(dstRange));
+      out.append(this.#labels.sideText("src", srcRange, batch.src(hit)));
+      out.append(this.#labels.sideText("dst", dstRange, batch.dst(hit)));
     } else if (srcRange >= 0) {
-      out.append(this.#srcTails.get(srcRange) ?? this.#textTail(this.#srcTails, srcRange, TEXT.matchSrc, TEXT.srcSources));
+      out.append(this.#srcTails.get(srcRange) ?? this.#cache(this.#srcTails, srcRange, this.#labels.sideText("src", srcRange, batch.src(hit), TAIL_LEADS.textSrc)));
     } else {
-      out.append(this.#dstTails.get(dstRange) ?? this.#textTail(this.#dstTails, dstRange, TEXT.matchDst, TEXT.dstSources));
+      out.append(this.#dstTails.get(dstRange) ?? this.#cache(this.#dstTails, dstRange, this.#labels.sideText("dst", dstRange, batch.dst(hit), TAIL_LEADS.textDst)));
     }
     const layer = batch.layer(hit);
     if (layer > 0) {
@@ -235,7 +266,7 @@ export class AlertFormatter {
     out.byte(NEWLINE);
   }
 
-  #json(batch: HitBatch, hit: number, out: ByteBuilder): void {
+  #json(batch: HitBatch, hit: number, out: ByteBuilder, srcRange: number, dstRange: number): void {
     const hasPorts = (batch.flags(hit) & abi.HF_PORTS) !== 0;
     out.append(JSON_TEXT.timestamp);
     this.#timestamps.append(out, batch.tsSeconds(hit), batch.tsFraction(hit), batch.tsDigits(hit));
@@ -264,43 +295,28 @@ export class AlertFormatter {
       out.append(JSON_TEXT.layer);
       out.decimal(layer);
     }
+    if (this.#homeNet !== undefined) out.append(JSON_DIRECTIONS[this.#homeNet.direction(batch.src(hit), batch.dst(hit))]!);
     if (batch.namesLength(hit) !== 0) this.#hostNames.append(batch, hit, out);
 
-    const srcRange = batch.srcRange(hit);
-    const dstRange = batch.dstRange(hit);
     if (srcRange >= 0 && dstRange >= 0) {
-      out.append(JSON_TEXT.side);
-      out.append(SIDE_NAMES.both);
-      out.byte(QUOTE);
-      this.#appendJsonSide(out, JSON_TEXT.srcRange, srcRange);
-      this.#appendJsonSide(out, JSON_TEXT.destRange, dstRange);
+      out.append(JSON_TEXT.matchBoth);
+      out.append(this.#labels.sideJson(srcRange, batch.src(hit)));
+      out.append(JSON_TEXT.dest);
+      out.append(this.#labels.sideJson(dstRange, batch.dst(hit)));
       out.append(JSON_TEXT.end);
     } else if (srcRange >= 0) {
-      out.append(this.#srcTails.get(srcRange) ?? this.#jsonTail(this.#srcTails, srcRange, SIDE_NAMES.src, JSON_TEXT.srcRange));
+      out.append(this.#srcTails.get(srcRange) ?? this.#cache(this.#srcTails, srcRange, this.#labels.sideJson(srcRange, batch.src(hit), TAIL_LEADS.jsonSrc, JSON_TAIL_END)));
     } else {
-      out.append(this.#dstTails.get(dstRange) ?? this.#jsonTail(this.#dstTails, dstRange, SIDE_NAMES.dest, JSON_TEXT.destRange));
+      out.append(this.#dstTails.get(dstRange) ?? this.#cache(this.#dstTails, dstRange, this.#labels.sideJson(dstRange, batch.dst(hit), TAIL_LEADS.jsonDest, JSON_TAIL_END)));
     }
   }
 
-  #appendJsonSide(out: ByteBuilder, key: Uint8Array, range: number): void {
-    out.append(key);
-    this.#labels.appendRange(out, range);
-    out.append(JSON_TEXT.sources);
-    out.append(this.#labels.sourcesJson(range));
-    out.byte(CLOSE_BRACE);
-  }
-
-  /** Builds and caches ` match=src src_range=R src_sources=S` (or the dst form). */
-  #textTail(cache: TailCache, range: number, match: Uint8Array, sources: Uint8Array): Uint8Array {
-    const tail = concat([match, this.#labels.range(range), sources, this.#labels.sourcesText(range)]);
-    cache.set(range, tail);
-    return tail;
-  }
-
-  /** Builds and caches `,"match":{"side":...}}` and the newline for a one-sided match. */
-  #jsonTail(cache: TailCache, range: number, side: Uint8Array, key: Uint8Array): Uint8Array {
-    const parts = [JSON_TEXT.side, side, Uint8Array.of(QUOTE), key, this.#labels.range(range), JSON_TEXT.sources, this.#labels.sourcesJson(range)];
-    const tail = concat([...parts, Uint8Array.of(CLOSE_BRACE), JSON_TEXT.end]);
+  /**
+   * Caches the end of a line for a one-sided match: text ` match=src
+   * src_range=...` (or the dst form), or JSON `,"match":{"side":...}}` with the
+   * newline.
+   */
+  #cache(cache: TailCache, range: number, tail: Uint8Array): Uint8Array {
     cache.set(range, tail);
     return tail;
   }

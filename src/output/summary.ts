@@ -8,6 +8,8 @@ export interface RunTotals {
   /** Bytes read from the inputs (compressed size for compressed inputs). */
   inputBytes: number;
   elapsedSeconds: number;
+  /** Alerts dropped by the scan's allowlist; set only when one was given. */
+  allowed?: number;
 }
 
 /** Formats a byte count with SI units (kB = 1000 bytes), as `ls -h --si` does. */
@@ -44,10 +46,13 @@ export function summaryLines(totals: RunTotals): string[] {
   const c = totals.counters;
   const seconds = Math.max(totals.elapsedSeconds, 1e-6);
   const packets = c[Counter.packets]!;
+  // The core counts an allowed hit as an alert; the scan drops it afterwards.
+  const allowed = totals.allowed ?? 0;
   const lines = [
     `${plural(packets, "packet")}, ${formatBytes(totals.inputBytes)} in ${formatDuration(totals.elapsedSeconds)} ` +
       `(${formatBytes(totals.inputBytes / seconds)}/s, ${formatCount(packets / seconds)} packets/s); ` +
-      `${c[Counter.ipv4]} IPv4, ${plural(c[Counter.alerts]!, "alert")}, ${c[Counter.suppressed]} suppressed`,
+      `${c[Counter.ipv4]} IPv4, ${plural(c[Counter.alerts]! - allowed, "alert")}, ${c[Counter.suppressed]} suppressed` +
+      (totals.allowed !== undefined ? `, ${allowed} allowed` : ""),
   ];
   // Headers inside IP-in-IP, GRE and VXLAN tunnels, probed besides the outer ones.
   if (c[Counter.innerIPv4]! > 0) lines[0] += `; ${plural(c[Counter.innerIPv4]!, "tunneled IPv4 header")}`;

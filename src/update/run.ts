@@ -11,6 +11,7 @@ import { updateFeed, type FeedOutcome } from "./feed-update.js";
 import { createDispatcher } from "./http.js";
 import { previousListPath, replaceListKeepingPrevious } from "./list-file.js";
 import type { UpdateLog } from "./log.js";
+import { datedEntries } from "./history.js";
 import { StateStore } from "./state.js";
 
 export interface UpdateRunOptions {
@@ -52,6 +53,19 @@ async function mapConcurrently<T, R>(items: ReadonlyArray<T>, limit: number, wor
   return results;
 }
 
+/** Returns true when one of the merged ranges `allow` covers the whole entry. */
+function coveredBy(allow: ReadonlyArray<{ first: number; last: number }>, entry: { first: number; last: number }): boolean {
+  let low = 0;
+  let high = allow.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (allow[middle]!.last < entry.first) low = middle + 1;
+    else high = middle;
+  }
+  const range = allow[low];
+  return range !== undefined && range.first <= entry.first && range.last >= entry.last;
+}
+
 export async function runUpdate(options: UpdateRunOptions): Promise<UpdateReport> {
   const { config, log } = options;
   const now = options.now ?? Date.now;
@@ -83,11 +97,14 @@ export async function runUpdate(options: UpdateRunOptions): Promise<UpdateReport
 
   const allow = mergeRanges(config.allowlist);
   let allowed = 0;
-  const sources = usable.map((outcome) => {
+  const sources = [];
+  for (const outcome of usable) {
+    const listed = await datedEntries({ ...outcome, entries: outcome.entries! }, now(), config.historyDays, options.stateDirectory, log);
     const { entries, changed } = subtractRanges(outcome.entries!, allow);
     allowed += changed;
-    return { name: outcome.name, entries };
-  });
+    // An entry cut only in part keeps its full form: that is what the feed lists.
+    sources.push({ name: outcome.name, entries, listed: listed.filter((entry) => !coveredBy(allow, entry)) });
+  }
   if (allowed > 0) log.info(`allowlist: ${allowed} entries lost addresses that must never alert`);
 
   const list = buildBlocklist(sources, now());
