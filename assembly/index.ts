@@ -10,7 +10,7 @@ export { hitNamesPointer } from "./hitnames";
 export { namesTableEntries } from "./names";
 export { setNamesTableSize } from "./observe";
 export { setReturnSuppressed } from "./inspect";
-export { allocateRanges, commitRanges, currentRangeCount, probe, probeBinary } from "./lookup";
+export { allocateRanges, allocateRegion, commitRanges, currentRangeCount, placeRanges, probe, probeBinary } from "./lookup";
 export { lookupLoop, scratch } from "./bench";
 export {
   beginInput,

@@ -1,6 +1,7 @@
-// The blocklist table: sorted, disjoint IPv4 ranges stored as (first, last) pairs
-// of u32, both inclusive. A pair shares a cache line, so the final containment
-// check after the search costs no extra memory access.
+// The blocklist table: sorted, disjoint IPv4 ranges stored as two u32 arrays, the
+// first and the last address of each range, both inclusive. The arrays may lie in
+// a list file's range section that JavaScript read straight into core memory, so
+// a large list is held once, not once per language.
 //
 // Probes go through a bucket index with one entry per address prefix of
 // `bucketBits` bits: bucket p is the first range that ends at or after the first
@@ -15,46 +16,82 @@ const MAX_BUCKET_BITS: u32 = 18;
 /**
  * Tables with more ranges than this also get a coverage bitmap: one bit per /24,
  * set when any listed address lies in it. With a million ranges the bucket index
- * and the ranges (12 MiB) miss the CPU caches on every probe, while the bitmap
+ * and the ranges (8 MiB) miss the CPU caches on every probe, while the bitmap
  * (2 MiB) mostly hits them and answers most misses alone. Small tables skip it:
  * their index stays in cache and the extra load would only cost time.
  */
 const COVERAGE_THRESHOLD: i32 = 1 << 16;
 const COVERAGE_BYTES: usize = 1 << 21;
 
-let ranges: usize = 0;
+/** The block that holds the current table's arrays, freed when a new table replaces it. */
+let region: usize = 0;
+let rangeStarts: usize = 0;
+let rangeEnds: usize = 0;
 let rangeCount: i32 = 0;
 let buckets: usize = 0;
 let bucketBits: u32 = MIN_BUCKET_BITS;
 let coverage: usize = 0;
 let useCoverage: bool = false;
 
-let pendingRanges: usize = 0;
-let pendingCount: i32 = 0;
+let pendingRegion: usize = 0;
+let pendingRegionLength: usize = 0;
+let pendingStarts: usize = 0;
+let pendingEnds: usize = 0;
+let pendingCount: i32 = -1;
 
 /**
- * Allocates room for a new table of `count` ranges and returns its address: `count`
- * pairs of u32 (first address, last address). The caller fills it and then calls
- * `commitRanges`; until then probes use the current table.
+ * Allocates a block of `length` bytes for a new table and returns its address. The
+ * caller fills it and names the arrays inside it with `placeRanges` (or, after
+ * `allocateRanges`, finds them at fixed places), then calls `commitRanges`; until
+ * then probes use the current table. A second call drops the first block.
  */
-export function allocateRanges(count: i32): usize {
-  if (pendingRanges != 0) heap.free(pendingRanges);
-  pendingCount = count;
+export function allocateRegion(length: usize): usize {
+  if (pendingRegion != 0) heap.free(pendingRegion);
   // A zero-size block still gets an address, so an empty list is a valid table.
-  pendingRanges = heap.alloc(<usize>max(count, 1) << 3);
-  return pendingRanges;
+  pendingRegion = heap.alloc(max<usize>(length, 8));
+  pendingRegionLength = length;
+  pendingCount = -1;
+  return pendingRegion;
 }
 
-/** Replaces the current table with the one filled after `allocateRanges` and indexes it. */
-export function commitRanges(): void {
-  if (pendingRanges == 0) return;
-  if (ranges != 0) heap.free(ranges);
-  ranges = pendingRanges;
+/**
+ * Allocates a block for `count` ranges: `count` u32 first addresses followed by
+ * `count` u32 last addresses. Returns its address.
+ */
+export function allocateRanges(count: i32): usize {
+  const block = allocateRegion(<usize>count << 3);
+  placeRanges(block, block + (<usize>count << 2), count);
+  return block;
+}
+
+/**
+ * Names the first and last address arrays of the pending table, which must lie
+ * inside the block from `allocateRegion`. Returns false, and leaves the table
+ * unusable, when they do not.
+ */
+export function placeRanges(starts: usize, ends: usize, count: i32): bool {
+  const bytes = <usize>count << 2;
+  const end = pendingRegion + pendingRegionLength;
+  const inside = count >= 0 && starts >= pendingRegion && ends >= pendingRegion && starts + bytes <= end && ends + bytes <= end;
+  pendingCount = inside ? count : -1;
+  pendingStarts = starts;
+  pendingEnds = ends;
+  return inside;
+}
+
+/** Replaces the current table with the pending one and indexes it. Returns false when none is ready. */
+export function commitRanges(): bool {
+  if (pendingRegion == 0 || pendingCount < 0) return false;
+  if (region != 0) heap.free(region);
+  region = pendingRegion;
+  rangeStarts = pendingStarts;
+  rangeEnds = pendingEnds;
   rangeCount = pendingCount;
-  pendingRanges = 0;
-  pendingCount = 0;
+  pendingRegion = 0;
+  pendingCount = -1;
   buildBuckets();
   buildCoverage();
+  return true;
 }
 
 function buildCoverage(): void {
@@ -79,13 +116,13 @@ function buildCoverage(): void {
 // @ts-ignore: decorator
 @inline
 function rangeStart(index: i32): u32 {
-  return load<u32>(ranges + (<usize>index << 3));
+  return load<u32>(rangeStarts + (<usize>index << 2));
 }
 
 // @ts-ignore: decorator
 @inline
 function rangeEnd(index: i32): u32 {
-  return load<u32>(ranges + (<usize>index << 3), 4);
+  return load<u32>(rangeEnds + (<usize>index << 2));
 }
 
 /**

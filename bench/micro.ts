@@ -16,8 +16,8 @@ function loadRanges(core: ReturnType<typeof instantiateCore>, ranges: Array<[num
   const pointer = core.allocateRanges(ranges.length);
   const words = new Uint32Array(core.memory.buffer, pointer, ranges.length * 2);
   ranges.forEach(([first, last], i) => {
-    words[2 * i] = first;
-    words[2 * i + 1] = last;
+    words[i] = first;
+    words[ranges.length + i] = last;
   });
   core.commitRanges();
 }

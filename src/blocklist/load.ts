@@ -27,6 +27,7 @@ import {
   HEADER_LENGTH,
   type Fail,
   KNOWN_SECTIONS,
+  SECTION_IPV4_RANGES,
 } from "./format.js";
 
 export type Environment = Readonly<Record<string, string | undefined>>;
@@ -48,12 +49,21 @@ export function resolveBlocklistPath(option: string | undefined, env: Environmen
   return defaultBlocklistPath(env);
 }
 
+export interface LoadOptions {
+  /**
+   * Supplies the memory the IPv4 range section is read into (by default a new
+   * Uint8Array). The scan passes core memory, so that a large list is not held
+   * twice; the range arrays of the returned list are then views into it.
+   */
+  rangesBody?: (length: number) => Uint8Array;
+}
+
 /**
  * Reads and validates a blocklist file. Throws BlocklistError with a message
  * naming the file. A list with a source entries section keeps the file open;
  * `closeBlocklist` releases it.
  */
-export async function loadBlocklist(path: string): Promise<Blocklist> {
+export async function loadBlocklist(path: string, options: LoadOptions = {}): Promise<Blocklist> {
   let fd: number;
   try {
     fd = openSync(path, "r");
@@ -61,7 +71,7 @@ export async function loadBlocklist(path: string): Promise<Blocklist> {
     throw openError(path, error);
   }
   try {
-    const list = readOpenFile(fd, path);
+    const list = readOpenFile(fd, path, options);
     if (list.entries === undefined) closeSync(fd);
     return list;
   } catch (error) {
@@ -96,7 +106,7 @@ interface Route {
   indexer?: EntrySectionIndexer;
 }
 
-function readOpenFile(fd: number, path: string): Blocklist {
+function readOpenFile(fd: number, path: string, options: LoadOptions): Blocklist {
   const fail = failWith(path);
   const fileLength = fstatSync(fd).size;
   const head = readAt(fd, 0, Math.min(fileLength, HEADER_LENGTH));
@@ -106,7 +116,7 @@ function readOpenFile(fd: number, path: string): Blocklist {
 
   // Routing is lenient; the directory is checked strictly once the checksum holds,
   // so that a damaged file is reported as damaged whatever the damage hit.
-  const routes = directory !== undefined ? planRoutes(directory, fileLength) : [];
+  const routes = directory !== undefined ? planRoutes(directory, fileLength, options) : [];
   const computed = streamFile(fd, fileLength, routes, fail);
   if (computed !== header.checksum) failChecksum(header.checksum, computed, fail);
   const known = checkDirectory(directory, header, fileLength, fail);
@@ -120,7 +130,7 @@ function readOpenFile(fd: number, path: string): Blocklist {
   return decodeSections(bodies, header, fail, (sourceCount) => entries?.indexer?.finish(sourceCount, fileRecordReader(fd, entries.offset + recordsOffset(sourceCount)), fail));
 }
 
-function planRoutes(directory: Uint8Array, fileLength: number): Route[] {
+function planRoutes(directory: Uint8Array, fileLength: number, options: LoadOptions): Route[] {
   const view = new DataView(directory.buffer, directory.byteOffset, directory.byteLength);
   const routes: Route[] = [];
   for (let entry = 0; entry < directory.length; entry += DIRECTORY_ENTRY_LENGTH) {
@@ -129,6 +139,7 @@ function planRoutes(directory: Uint8Array, fileLength: number): Route[] {
     const length = view.getUint32(entry + 12, true);
     if (!KNOWN_SECTIONS.has(type) || offset + length > fileLength || routes.some((route) => route.type === type)) continue;
     if (type === SECTION_SOURCE_ENTRIES) routes.push({ type, offset, length, indexer: new EntrySectionIndexer(length) });
+    else if (type === SECTION_IPV4_RANGES && options.rangesBody !== undefined) routes.push({ type, offset, length, body: options.rangesBody(length) });
     else routes.push({ type, offset, length, body: new Uint8Array(length) });
   }
   return routes;

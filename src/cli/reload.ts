@@ -18,6 +18,8 @@ const DEBOUNCE_MS = 100;
 export interface ReloaderOptions {
   path: string;
   diagnostics: Diagnostics;
+  /** Reads and validates a list file (by default into JavaScript memory); throws BlocklistError. */
+  load?(path: string): Promise<Blocklist>;
   /** Installs the new list; called only with a completely validated one. */
   apply(list: Blocklist): void;
   /** Reload on SIGHUP too (the real command line). */
@@ -101,7 +103,7 @@ export class ListReloader {
     if (digest === this.#digest && !force) return;
     let list: Blocklist;
     try {
-      list = decodeBlocklist(bytes, path);
+      list = this.#options.load !== undefined ? await this.#options.load(path) : decodeBlocklist(bytes, path);
     } catch (error) {
       if (!(error instanceof BlocklistError)) throw error;
       diagnostics.warning(`reload failed: ${error.message}; keeping the current list`);

@@ -60,25 +60,38 @@ interface ScanExtras {
 
 const PROGRESS_INTERVAL_MS = 250;
 
+/** The list a session starts with: no ranges, so no packet alerts before the first list is in. */
+const EMPTY_LIST: Blocklist = {
+  createdAt: 0,
+  sources: [],
+  sets: [],
+  starts: new Uint32Array(0),
+  ends: new Uint32Array(0),
+  setIds: new Uint32Array(0),
+};
+
 /** Runs a scan and returns the exit status: 0 alerts printed, 1 none, 2 an error. */
 export async function runScan(files: string[], options: ScanOptions, io: ScanIO): Promise<number> {
   const diagnostics = new Diagnostics(io.stderr);
-  let list: Blocklist;
   const listPath = resolveBlocklistPath(options.blocklist, io.env);
+  const extras = await prepareExtras(options, diagnostics);
+  if (extras === undefined) return 2;
+  const session = new ScanSession(options, io, diagnostics, extras);
   try {
-    list = await loadBlocklist(listPath);
+    session.replaceList(await session.loadList(listPath));
   } catch (error) {
     if (!(error instanceof BlocklistError)) throw error;
     diagnostics.error(error.message);
+    await extras.evidence?.close();
     return 2;
   }
-  const extras = await prepareExtras(options, diagnostics);
-  if (extras === undefined) {
-    closeBlocklist(list);
-    return 2;
-  }
-  const session = new ScanSession(list, options, io, diagnostics, extras);
-  const reloader = new ListReloader({ path: listPath, diagnostics, apply: (next) => session.replaceList(next), signals: io.handleSignals === true });
+  const reloader = new ListReloader({
+    path: listPath,
+    diagnostics,
+    load: (path) => session.loadList(path),
+    apply: (next) => session.replaceList(next),
+    signals: io.handleSignals === true,
+  });
   reloader.start();
   try {
     return await session.run(files.length > 0 ? files : ["-"]);
@@ -125,7 +138,8 @@ class ScanSession {
   readonly #output = new ByteBuilder();
   readonly #allow: AllowFilter | undefined;
   readonly #evidence: EvidenceWriter | undefined;
-  #list: Blocklist;
+  /** The list the core probes; empty until `replaceList` installs the first one. */
+  #list: Blocklist = EMPTY_LIST;
   #printed = 0;
   #inputBytes = 0;
   #inputName = "";
@@ -142,11 +156,11 @@ class ScanSession {
   });
   #started = 0;
 
-  constructor(list: Blocklist, options: ScanOptions, io: ScanIO, diagnostics: Diagnostics, extras: ScanExtras = {}) {
+  constructor(options: ScanOptions, io: ScanIO, diagnostics: Diagnostics, extras: ScanExtras = {}) {
     this.#options = options;
     this.#io = io;
     this.#diagnostics = diagnostics;
-    this.#list = list;
+    const list = this.#list;
     this.#allow = extras.allow;
     this.#evidence = extras.evidence;
     this.#writer = new LineWriter(io.stdout);
@@ -169,7 +183,15 @@ class ScanSession {
         notice: (kind, value) => this.#notice(kind, value),
       },
     );
-    this.#scanner.setRanges(list);
+  }
+
+  /**
+   * Reads and validates a list file straight into the core's memory, so that a
+   * large list is held once. Throws BlocklistError. Install it with `replaceList`.
+   */
+  async loadList(path: string): Promise<Blocklist> {
+    const list = await loadBlocklist(path, { rangesBody: (length) => this.#scanner.reserveRangeSection(length) });
+    return this.#scanner.adoptList(list);
   }
 
   /**

@@ -46,6 +46,10 @@ export class Scanner {
   #bytes: Uint8Array;
   #pendingRanges: RangeArrays | undefined;
   #onPendingApplied: (() => void) | undefined;
+  /** The core block from the last `reserveRangeSection`, until a table is committed. */
+  #reservedRegion: number | undefined;
+  /** Lists whose range arrays lie in a reserved core block, with where they lie. */
+  readonly #inCore = new WeakMap<RangeArrays, { region: number; starts: number; ends: number; count: number }>();
   readonly #batch: HitBatch;
 
   constructor(options: ScannerOptions, events: ScannerEvents) {
@@ -76,6 +80,60 @@ export class Scanner {
   setRanges(ranges: RangeArrays, onApplied?: () => void): void {
     this.#pendingRanges = ranges;
     this.#onPendingApplied = onApplied;
+  }
+
+  /**
+   * Reserves a block of core memory for a list file's IPv4 range section, so that
+   * the loader reads it there instead of into JavaScript memory, and returns a view
+   * of it. Use the view at once: core memory may grow, and move behind older views.
+   * A table queued before this call is installed first. A later reservation, or
+   * a list queued with `setRanges` that was not read into this block, drops it.
+   */
+  reserveRangeSection(length: number): Uint8Array {
+    // A queued list may live in the block reserved before; install it first, so
+    // that the new reservation never frees memory a queued list still reads.
+    this.#applyPendingRanges();
+    const pointer = this.#core.allocateRegion(length);
+    this.#reservedRegion = pointer;
+    return new Uint8Array(this.#core.memory.buffer, pointer, length);
+  }
+
+  /**
+   * Takes a list whose range section was read into the block from
+   * `reserveRangeSection` and returns it with range arrays that stay valid when
+   * core memory grows: `starts`, `ends` and `setIds` become getters that re-create
+   * their views as needed. Queue the returned list with `setRanges`; the core
+   * then probes the arrays where they are. They are freed when another table
+   * replaces this one, so the list must not be used after that.
+   */
+  adoptList<List extends RangeArrays & { readonly setIds: Uint32Array }>(list: List): List {
+    const memory = this.#core.memory;
+    const region = this.#reservedRegion;
+    if (region === undefined || list.starts.buffer !== memory.buffer || list.ends.buffer !== memory.buffer || list.setIds.buffer !== memory.buffer) {
+      throw new Error("the list was not read into the reserved core block");
+    }
+    const count = list.starts.length;
+    const at = { starts: list.starts.byteOffset, ends: list.ends.byteOffset, setIds: list.setIds.byteOffset };
+    let buffer = memory.buffer;
+    let views = { starts: list.starts, ends: list.ends, setIds: list.setIds };
+    const current = (): typeof views => {
+      if (buffer !== memory.buffer) {
+        buffer = memory.buffer;
+        views = {
+          starts: new Uint32Array(buffer, at.starts, count),
+          ends: new Uint32Array(buffer, at.ends, count),
+          setIds: new Uint32Array(buffer, at.setIds, count),
+        };
+      }
+      return views;
+    };
+    const live = Object.defineProperties(Object.assign(Object.create(null) as object, list), {
+      starts: { get: () => current().starts, enumerable: true },
+      ends: { get: () => current().ends, enumerable: true },
+      setIds: { get: () => current().setIds, enumerable: true },
+    }) as List;
+    this.#inCore.set(live, { region, starts: at.starts, ends: at.ends, count });
+    return live;
   }
 
   /** Returns the index of the range that contains `address`, or -1. */
@@ -151,13 +209,20 @@ export class Scanner {
     const ranges = this.#pendingRanges;
     if (ranges === undefined) return;
     this.#pendingRanges = undefined;
-    const count = ranges.starts.length;
-    const pointer = this.#core.allocateRanges(count);
-    const pairs = new Uint32Array(this.#core.memory.buffer, pointer, count * 2);
-    for (let i = 0; i < count; i++) {
-      pairs[2 * i] = ranges.starts[i]!;
-      pairs[2 * i + 1] = ranges.ends[i]!;
+    const inCore = this.#inCore.get(ranges);
+    if (inCore !== undefined && inCore.region === this.#reservedRegion) {
+      // The arrays are already in core memory, where the list file was read.
+      if (this.#core.placeRanges(inCore.starts, inCore.ends, inCore.count) === 0) {
+        throw new Error("range arrays lie outside their reserved block");
+      }
+    } else {
+      const count = ranges.starts.length;
+      const pointer = this.#core.allocateRanges(count);
+      const arrays = new Uint32Array(this.#core.memory.buffer, pointer, count * 2);
+      arrays.set(ranges.starts, 0);
+      arrays.set(ranges.ends, count);
     }
+    this.#reservedRegion = undefined;
     this.#core.commitRanges();
     const onApplied = this.#onPendingApplied;
     this.#onPendingApplied = undefined;

@@ -18,7 +18,9 @@ export interface CoreExports {
   namesTableEntries(): number;
   hitNamesPointer(): number;
   allocateRanges(count: number): number;
-  commitRanges(): void;
+  allocateRegion(length: number): number;
+  placeRanges(starts: number, ends: number, count: number): number;
+  commitRanges(): number;
   currentRangeCount(): number;
   probe(address: number): number;
   probeBinary(address: number): number;
