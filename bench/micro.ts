@@ -6,7 +6,11 @@
 
 import { parseArgs } from "node:util";
 import { Bench } from "tinybench";
+import { buildBlocklist } from "../src/blocklist/build.js";
 import { Scanner } from "../src/core/scanner.js";
+import { AlertFormatter, ListLabels } from "../src/output/alerts.js";
+import { ByteBuilder } from "../src/output/byte-builder.js";
+import { DEFAULT_HOME_NET, HomeNet } from "../src/output/direction.js";
 import { instantiateCore } from "../src/core/wasm.js";
 import { generateRanges, random } from "./generate.js";
 
@@ -35,6 +39,29 @@ function probeAddresses(ranges: Array<[number, number]>): Uint32Array {
     }
   }
   return addresses;
+}
+
+/** A chunk of records of 60-byte TCP frames from 10.0.0.1 to addresses in `ranges`. */
+function matchingChunk(ranges: Array<[number, number]>, bytes: number): Buffer {
+  const count = Math.floor(bytes / 76);
+  const chunk = Buffer.alloc(count * 76);
+  for (let i = 0; i < count; i++) {
+    const record = i * 76;
+    chunk.writeUInt32LE(1_767_225_600 + (i >> 10), record);
+    chunk.writeUInt32LE((i * 997) % 1_000_000, record + 4);
+    chunk.writeUInt32LE(60, record + 8);
+    chunk.writeUInt32LE(60, record + 12);
+    const frame = record + 16;
+    chunk.writeUInt16BE(0x0800, frame + 12);
+    chunk.writeUInt8(0x45, frame + 14);
+    chunk.writeUInt16BE(46, frame + 16);
+    chunk.writeUInt8(6, frame + 23);
+    chunk.writeUInt32BE(0x0a000001 + (i & 0xff), frame + 26);
+    chunk.writeUInt32BE(ranges[i % ranges.length]![0], frame + 30);
+    chunk.writeUInt16BE(40000 + (i & 0x3fff), frame + 34);
+    chunk.writeUInt16BE(443, frame + 36);
+  }
+  return chunk;
 }
 
 /** A chunk of classic pcap records (no file header) of 60-byte Ethernet/IPv4 frames. */
@@ -71,6 +98,30 @@ async function main(): Promise<void> {
     scanner.write(chunk);
   });
 
+  // Alert formatting: a chunk of records that all match, formatted as the scan does.
+  const alertRanges = generateRanges(1000, 1);
+  const alertList = buildBlocklist([{ name: "bench", entries: alertRanges.map(([first, last]) => ({ first, last })) }], 0);
+  const alertChunk = matchingChunk(alertRanges, 4 << 20);
+  for (const format of ["text", "json"] as const) {
+    const output = new ByteBuilder();
+    const formatter = new AlertFormatter(format, new ListLabels(alertList), { homeNet: HomeNet.parse(DEFAULT_HOME_NET) });
+    formatter.setContext({ filename: "capture.pcap" });
+    let lines = 0;
+    const alertScanner = new Scanner({ dedupSeconds: 0 }, {
+      hits(batch) {
+        lines += formatter.formatBatch(batch, output);
+        output.length = 0;
+      },
+    });
+    alertScanner.setRanges(alertList);
+    alertScanner.beginInput();
+    alertScanner.write(header);
+    bench.add(`format ${format} alerts, 4 MiB of matching 60-byte frames (${alertChunk.length / 76} lines)`, () => {
+      alertScanner.write(alertChunk);
+    });
+    void lines;
+  }
+
   for (const size of [1_000, 100_000, 1_000_000]) {
     const core = instantiateCore();
     const ranges = generateRanges(size, 1);
@@ -90,6 +141,8 @@ async function main(): Promise<void> {
   const rows = bench.tasks.map((task) => {
     const result = task.result as { latency?: { p50?: number } } | undefined;
     const medianMs = result?.latency?.p50 ?? Number.NaN;
+    const lineCount = /\((\d+) lines\)/.exec(task.name)?.[1];
+    if (lineCount !== undefined) return `| ${task.name} | ${medianMs.toFixed(3)} | ${((Number(lineCount) / medianMs) * 1e3 / 1e6).toFixed(2)} M lines/s |`;
     const perUnit = task.name.startsWith("frame")
       ? `${((packetsPerChunk / medianMs) * 1e3 / 1e6).toFixed(1)} M packets/s, ${((chunk.length / medianMs) * 1e3 / 1e9).toFixed(2)} GB/s`
       : `${((medianMs * 1e6) / PROBES).toFixed(1)} ns per probe`;

@@ -34,16 +34,8 @@ export class ByteBuilder {
   append(bytes: Uint8Array): void {
     const length = bytes.length;
     this.reserve(length);
-    const target = this.bytes;
-    let at = this.length;
-    // A loop beats TypedArray.set for the short pieces that make up a line.
-    if (length < 24) {
-      for (let i = 0; i < length; i++) target[at++] = bytes[i]!;
-    } else {
-      target.set(bytes, at);
-      at += length;
-    }
-    this.length = at;
+    this.bytes.set(bytes, this.length);
+    this.length += length;
   }
 
   /** Appends one byte. */
