@@ -214,6 +214,19 @@ function scenarios(bytes: number, withC: boolean): Scenario[] {
       ],
     },
     {
+      name: "memory",
+      describe: "peak RSS with the 1,000,000-range list on a 100 MB and a 4 GB capture (constant in capture size)",
+      prepare: () => {
+        const small = ensureCapture("mixed-1m-100m", { bytes: 1e8, ranges: 1_000_000 });
+        const large = ensureCapture("mixed-1m-4g", { bytes: 4e9, ranges: 1_000_000 });
+        return { list: small.list, captureSmall: small.capture, captureLarge: large.capture };
+      },
+      peers: (f) => [
+        { name: "repfilter, 1M ranges, 100 MB", command: `${repfilter(f.list!, f.captureSmall)} > {out}` },
+        { name: "repfilter, 1M ranges, 4 GB", command: `${repfilter(f.list!, f.captureLarge)} > {out}` },
+      ],
+    },
+    {
       name: "alerts",
       describe: "every packet matches, --dedup 0, alerts written to a file",
       prepare: () => ensureCapture("all-hits", { bytes: Math.min(bytes, 3e8), ranges: 1000, hitRate: 1 }),
