@@ -144,8 +144,9 @@ function table(results: Map<string, Measurement>, reference: string, bytes: numb
   return lines;
 }
 
+/** Runs the installed way, through the launcher's #! line and the Node options it sets. */
 function repfilter(list: string, extra = ""): string {
-  return `{time} node ${BIN} --quiet --dedup 0 --blocklist ${list} ${extra}`;
+  return `{time} ${BIN} --quiet --dedup 0 --blocklist ${list} ${extra}`;
 }
 
 function scenarios(bytes: number, withC: boolean): Scenario[] {

@@ -50,3 +50,12 @@ describe("byte builder", () => {
     assert.equal(builder.length, 1000 * "192.0.2.1".length);
   });
 });
+
+describe("byte builder text", () => {
+  it("writes ASCII and UTF-8 text", () => {
+    assert.equal(text((b) => b.text("src_sources=feodo,drop")), "src_sources=feodo,drop");
+    const builder = new ByteBuilder(4);
+    builder.text("a-ß-東-😀");
+    assert.equal(Buffer.from(builder.take()).toString("utf8"), "a-ß-東-😀");
+  });
+});

@@ -17,6 +17,7 @@ import {
 } from "./entries.js";
 
 const CACHED_BLOCKS = 64;
+const LITTLE_ENDIAN_HOST = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
 
 /** Lookups in a source entries section. */
 export class EntryTable {
@@ -32,6 +33,8 @@ export class EntryTable {
    */
   #slots: Uint8Array | undefined;
   #slotOwners: number[] = [];
+  /** A word view of each slot, made once: a view per block read would be garbage that lives long. */
+  #slotWords: Uint32Array[] = [];
   #nextSlot = 0;
   readonly #summaries: (SourceEntrySummary | undefined)[] = [];
   /** The first failed read or damaged block; lookups return nothing after it. */
@@ -159,12 +162,25 @@ export class EntryTable {
     if (cached !== undefined) return cached;
     const first = this.#starts[source]! + block * BLOCK_RECORDS;
     const count = Math.min(BLOCK_RECORDS, this.#starts[source + 1]! - first);
-    const words = this.#readRecords(source, first, count, this.#slotFor(key));
+    const slot = this.#slotFor(key);
+    let words = this.#readRecords(source, first, count, slot);
+    if (slot !== undefined && count === BLOCK_RECORDS && LITTLE_ENDIAN_HOST) words = this.#wordsOfSlot(slot, words);
     // The block must start at its key, or the search would have picked the wrong block.
     if (words[0] !== this.#keys[key]) throw sectionError(`entry ${first} differs from the index built when the list was loaded`);
     if (this.#slots === undefined && this.#blocks.size >= CACHED_BLOCKS) this.#blocks.delete(this.#blocks.keys().next().value!);
     this.#blocks.set(key, words);
     return words;
+  }
+
+  /** Returns the lasting word view of `slot`, which holds the same words as `words`. */
+  #wordsOfSlot(slot: Uint8Array, words: Uint32Array): Uint32Array {
+    const index = (slot.byteOffset - this.#slots!.byteOffset) / slot.length;
+    let view = this.#slotWords[index];
+    if (view === undefined || view.buffer !== slot.buffer) {
+      view = new Uint32Array(slot.buffer, slot.byteOffset, slot.length / 4);
+      this.#slotWords[index] = view;
+    }
+    return view.length === words.length ? view : words;
   }
 
   /** Returns the buffer for block `key` when the reader copies, evicting the block that held it. */

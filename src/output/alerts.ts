@@ -41,15 +41,15 @@ export class ListLabels {
    * when unknown. One encoding per call, because a capture that hits many ranges
    * builds many of these.
    */
-  sideText(prefix: string, index: number, address: number, lead = ""): Uint8Array {
+  sideText(prefix: string, index: number, address: number, lead = ""): string {
     const listings = listingsAt(this.list, index, address);
     const since = listedSince(listings);
     const sinceText = since !== 0 ? ` ${prefix}_listed_since=${formatDay(since)}` : "";
-    return utf8(`${lead} ${prefix}_range=${this.#narrowest(listings, index)} ${prefix}_sources=${this.#names(index)}${sinceText}`);
+    return `${lead} ${prefix}_range=${this.#narrowest(listings, index)} ${prefix}_sources=${this.#names(index)}${sinceText}`;
   }
 
   /** Returns `lead`, `{"range":...,"sources":[...],"listed_since":...,"listed":[...]}` for range `index`, which contains `address`, and `end`. */
-  sideJson(index: number, address: number, lead = "", end = ""): Uint8Array {
+  sideJson(index: number, address: number, lead = "", end = ""): string {
     const listings = listingsAt(this.list, index, address);
     const since = listedSince(listings);
     const listed = listings.map((listing) => ({
@@ -58,7 +58,7 @@ export class ListLabels {
       ...(listing.firstSeen !== 0 ? { first_seen: formatDay(listing.firstSeen), last_seen: formatDay(listing.lastSeen) } : {}),
     }));
     const sources = listings.map((listing) => this.#name(listing.source));
-    return utf8(lead + JSON.stringify({ range: this.#narrowest(listings, index), sources, ...(since !== 0 ? { listed_since: formatDay(since) } : {}), listed }) + end);
+    return lead + JSON.stringify({ range: this.#narrowest(listings, index), sources, ...(since !== 0 ? { listed_since: formatDay(since) } : {}), listed }) + end;
   }
 
   #narrowest(listings: ReturnType<typeof listingsAt>, index: number): string {
@@ -98,9 +98,19 @@ export interface AlertContext {
 class TailCache {
   static readonly MAX_ENTRIES = 4096;
   readonly #tails = new Map<number, Uint8Array>();
+  /** Ranges seen once lately, one per slot (direct-mapped by the range's low bits). */
+  readonly #seen = new Int32Array(TailCache.MAX_ENTRIES).fill(-1);
 
   get(range: number): Uint8Array | undefined {
     return this.#tails.get(range);
+  }
+
+  /** Returns true when `range` was seen lately, so its tail is worth keeping; else remembers it. */
+  admit(range: number): boolean {
+    const slot = range & (TailCache.MAX_ENTRIES - 1);
+    if (this.#seen[slot] === range) return true;
+    this.#seen[slot] = range;
+    return false;
   }
 
   set(range: number, tail: Uint8Array): void {
@@ -250,12 +260,16 @@ export class AlertFormatter {
 
     if (srcRange >= 0 && dstRange >= 0) {
       out.append(TEXT.matchBoth);
-      out.append(this.#labels.sideText("src", srcRange, batch.src(hit)));
-      out.append(this.#labels.sideText("dst", dstRange, batch.dst(hit)));
+      out.text(this.#labels.sideText("src", srcRange, batch.src(hit)));
+      out.text(this.#labels.sideText("dst", dstRange, batch.dst(hit)));
     } else if (srcRange >= 0) {
-      out.append(this.#srcTails.get(srcRange) ?? this.#cache(this.#srcTails, srcRange, this.#labels.sideText("src", srcRange, batch.src(hit), TAIL_LEADS.textSrc)));
+      const tail = this.#srcTails.get(srcRange);
+      if (tail !== undefined) out.append(tail);
+      else this.#appendTail(out, this.#srcTails, srcRange, this.#labels.sideText("src", srcRange, batch.src(hit), TAIL_LEADS.textSrc));
     } else {
-      out.append(this.#dstTails.get(dstRange) ?? this.#cache(this.#dstTails, dstRange, this.#labels.sideText("dst", dstRange, batch.dst(hit), TAIL_LEADS.textDst)));
+      const tail = this.#dstTails.get(dstRange);
+      if (tail !== undefined) out.append(tail);
+      else this.#appendTail(out, this.#dstTails, dstRange, this.#labels.sideText("dst", dstRange, batch.dst(hit), TAIL_LEADS.textDst));
     }
     const layer = batch.layer(hit);
     if (layer > 0) {
@@ -300,14 +314,18 @@ export class AlertFormatter {
 
     if (srcRange >= 0 && dstRange >= 0) {
       out.append(JSON_TEXT.matchBoth);
-      out.append(this.#labels.sideJson(srcRange, batch.src(hit)));
+      out.text(this.#labels.sideJson(srcRange, batch.src(hit)));
       out.append(JSON_TEXT.dest);
-      out.append(this.#labels.sideJson(dstRange, batch.dst(hit)));
+      out.text(this.#labels.sideJson(dstRange, batch.dst(hit)));
       out.append(JSON_TEXT.end);
     } else if (srcRange >= 0) {
-      out.append(this.#srcTails.get(srcRange) ?? this.#cache(this.#srcTails, srcRange, this.#labels.sideJson(srcRange, batch.src(hit), TAIL_LEADS.jsonSrc, JSON_TAIL_END)));
+      const tail = this.#srcTails.get(srcRange);
+      if (tail !== undefined) out.append(tail);
+      else this.#appendTail(out, this.#srcTails, srcRange, this.#labels.sideJson(srcRange, batch.src(hit), TAIL_LEADS.jsonSrc, JSON_TAIL_END));
     } else {
-      out.append(this.#dstTails.get(dstRange) ?? this.#cache(this.#dstTails, dstRange, this.#labels.sideJson(dstRange, batch.dst(hit), TAIL_LEADS.jsonDest, JSON_TAIL_END)));
+      const tail = this.#dstTails.get(dstRange);
+      if (tail !== undefined) out.append(tail);
+      else this.#appendTail(out, this.#dstTails, dstRange, this.#labels.sideJson(dstRange, batch.dst(hit), TAIL_LEADS.jsonDest, JSON_TAIL_END));
     }
   }
 
@@ -316,8 +334,18 @@ export class AlertFormatter {
    * src_range=...` (or the dst form), or JSON `,"match":{"side":...}}` with the
    * newline.
    */
-  #cache(cache: TailCache, range: number, tail: Uint8Array): Uint8Array {
-    cache.set(range, tail);
-    return tail;
+  /**
+   * Appends a line end that was not cached, and caches it when its range was hit
+   * recently too. Caching only repeats keeps a capture that hits many distinct
+   * ranges once each from filling the cache with bytes that die old.
+   */
+  #appendTail(out: ByteBuilder, cache: TailCache, range: number, tail: string): void {
+    if (!cache.admit(range)) {
+      out.text(tail);
+      return;
+    }
+    const bytes = utf8(tail);
+    cache.set(range, bytes);
+    out.append(bytes);
   }
 }

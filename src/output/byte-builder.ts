@@ -38,6 +38,25 @@ export class ByteBuilder {
     this.length += length;
   }
 
+  /** Appends `text` encoded as UTF-8, without an intermediate array. */
+  text(text: string): void {
+    const length = text.length;
+    this.reserve(length * 3);
+    const bytes = this.bytes;
+    let at = this.length;
+    // ASCII, which labels nearly always are, is copied code by code; anything else
+    // goes through the encoder (which returns an object per call).
+    for (let i = 0; i < length; i++) {
+      const code = text.charCodeAt(i);
+      if (code >= 0x80) {
+        this.length = at + encoder.encodeInto(text.slice(i), bytes.subarray(at)).written;
+        return;
+      }
+      bytes[at++] = code;
+    }
+    this.length = at;
+  }
+
   /** Appends one byte. */
   byte(value: number): void {
     this.reserve(1);
