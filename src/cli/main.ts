@@ -3,7 +3,6 @@
 
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { DEFAULT_HOME_NET, HomeNet, HomeNetError } from "../output/direction.js";
-import { runCompile } from "./compile.js";
 import { runScan, type ScanIO } from "./scan.js";
 import { DEFAULT_NAMES_TABLE_ENTRIES, MAX_NAMES_TABLE_ENTRIES } from "../core/scanner.js";
 import { DEFAULT_SCHEDULE } from "../update/schedule.js";
@@ -122,6 +121,8 @@ export async function main(argv: string[], io: ScanIO): Promise<number> {
     .option("-n, --name <name>", "source name for the next FILE, repeatable (default: the file name without extension)", collect)
     .helpOption("-h, --help", "show this help and exit")
     .action(async (files: string[], options: { output: string; name?: string[] }) => {
+      // Loaded on demand, like check, info and update: a scan does not need it.
+      const { runCompile } = await import("./compile.js");
       status = await runCompile(files, { output: options.output, names: options.name ?? [] }, io);
     });
 
