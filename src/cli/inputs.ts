@@ -5,7 +5,7 @@
 // An input that starts with the gzip magic is decompressed as it streams in,
 // whatever its name.
 
-import { fstatSync, read } from "node:fs";
+import { fstatSync, readSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { Socket, type SocketConstructorOpts } from "node:net";
 import { PassThrough, Readable as ReadableStream } from "node:stream";
@@ -71,7 +71,8 @@ export async function readFileInput(path: string, scanner: Scanner, hooks: Input
   }
   try {
     hooks.setSize(stats.isFile() ? stats.size : undefined);
-    await readDirect(async (target) => (await handle.read(target, 0, target.length, null)).bytesRead, scanner, hooks);
+    const readInto = stats.isFile() ? regularFileReader(handle.fd) : async (target: Uint8Array) => (await handle.read(target, 0, target.length, null)).bytesRead;
+    await readDirect(readInto, scanner, hooks);
   } finally {
     await handle.close();
   }
@@ -94,13 +95,24 @@ export async function readStdinInput(stdin: StdinSource, scanner: Scanner, hooks
     return;
   }
   hooks.setSize(stats.size);
-  await readDirect((target) => readFd(fd, target), scanner, hooks);
+  await readDirect(regularFileReader(fd), scanner, hooks);
 }
 
-function readFd(fd: number, target: Uint8Array): Promise<number> {
-  return new Promise<number>((resolve, reject) => {
-    read(fd, target, 0, target.length, null, (error, count) => (error ? reject(error) : resolve(count)));
-  });
+/** Reads the event loop gets a turn after: 32 reads of up to 1 MiB each, some milliseconds of work. */
+const READS_BETWEEN_TURNS = 32;
+
+/**
+ * Returns a reader for a regular file that reads synchronously, yielding to the
+ * event loop every READS_BETWEEN_TURNS reads for signals and progress. A read of a
+ * regular file never waits long, and skipping the thread pool's round trip per
+ * read made a 1 GB scan 25% faster on the benchmark machine (see BENCHMARKS.md).
+ */
+function regularFileReader(fd: number): ReadFunction {
+  let reads = 0;
+  return async (target) => {
+    if (++reads % READS_BETWEEN_TURNS === 0) await new Promise((resolve) => setImmediate(resolve));
+    return readSync(fd, target, 0, target.length, null);
+  };
 }
 
 function isGzip(head: Uint8Array): boolean {
