@@ -136,7 +136,50 @@ describe("pcapng and gzip input", () => {
     const result = await runCli(["--blocklist", LIST], { input: compressed });
     assert.equal(result.status, 2);
     assert.equal(result.stdout, "");
-    assert.match(result.stderr, /^repfilter: error: stdin: gzip data is corrupt \(/);
+    assert.match(result.stderr, /^repfilter: error: stdin: gzip member 1 uses compression method 7, not deflate \(8\)\n/);
+  });
+
+  it("reports corrupt deflate data in-process and through a file, without hanging", async () => {
+    const compressed = Buffer.from(gzipSync(PCAPNG));
+    // A flipped bit in the first deflate block header: zlib fails the write instead of calling back.
+    compressed[10] = compressed[10]! ^ 0x06;
+    const inProcess = await runInProcess(compressed, [131, 85], ["--blocklist", LIST, "--dedup", "0"]);
+    assert.equal(inProcess.status, 2);
+    assert.match(inProcess.stderr, /^repfilter: error: stdin: gzip data is corrupt \(/m);
+    const directory = temporaryDirectory();
+    writeFileSync(join(directory, "bad.pcapng.gz"), compressed);
+    const file = await runCli(["--blocklist", LIST, "bad.pcapng.gz"], { cwd: directory });
+    assert.equal(file.status, 2);
+    assert.match(file.stderr, /^repfilter: error: bad\.pcapng\.gz: gzip data is corrupt \(/m);
+  });
+
+  it("ignores zero padding after the gzip data and warns about other trailing bytes", async () => {
+    const expected = await runCli(["--blocklist", LIST, "--dedup", "0"], { input: PCAPNG });
+    const padded = await runCli(["--blocklist", LIST, "--dedup", "0"], { input: Buffer.concat([gzipSync(PCAPNG), Buffer.alloc(4096)]) });
+    assert.equal(padded.status, 0);
+    assert.equal(padded.stdout, expected.stdout);
+    assert.doesNotMatch(padded.stderr, /warning/);
+    const garbage = await runCli(["--blocklist", LIST, "--dedup", "0"], { input: Buffer.concat([gzipSync(PCAPNG), Buffer.from("not gzip at all\n")]) });
+    assert.equal(garbage.status, 0);
+    assert.equal(garbage.stdout, expected.stdout, "every alert of the complete member is printed");
+    assert.match(garbage.stderr, /^repfilter: warning: stdin: 16 bytes after the end of the gzip data were ignored$/m);
+  });
+
+  it("stops reading gzip on stdin when stdout closes early", async () => {
+    const big = buildPcapng(pcapngPackets(20000), { interfaces: [{ linkType: 1, tsresol: 9 }] });
+    const script = `"${process.execPath}" "${BIN}" --blocklist "${LIST}" --dedup 0 --quiet | head -n 2; echo "status \${PIPESTATUS[0]}" >&2`;
+    const child = spawn("bash", ["-c", script], { stdio: ["pipe", "pipe", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    let stdout = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stdin.on("error", () => {});
+    child.stdin.end(gzipSync(big));
+    const status = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    assert.equal(status, 0);
+    assert.equal(stdout.trim().split("\n").length, 2);
+    // Alerts were printed, so the filter ends with 0, as grep does (not 13, an unsettled wait).
+    assert.equal(stderr, "status 0\n");
   });
 
   it("gives the same output for 1-byte, 7-byte and 64 KiB writes", async () => {

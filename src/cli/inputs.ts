@@ -8,10 +8,11 @@
 import { fstatSync, readSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { Socket, type SocketConstructorOpts } from "node:net";
-import { PassThrough, Readable as ReadableStream } from "node:stream";
-import { pipeline } from "node:stream/promises";
-import { createGunzip } from "node:zlib";
+import { PassThrough } from "node:stream";
 import type { Scanner } from "../core/scanner.js";
+import { GzipDecoder, GzipError } from "./gzip.js";
+
+export { GzipError };
 
 export interface InputHooks {
   /** Counts bytes read from the input (for gzip input, the compressed bytes), before they are framed. */
@@ -24,6 +25,8 @@ export interface InputHooks {
   readonly stopping: Promise<void>;
   /** The input's size in bytes when known (regular files), for progress. */
   setSize(bytes: number | undefined): void;
+  /** Reports a problem that does not stop the input. */
+  warning(message: string): void;
 }
 
 export type Readable = NodeJS.ReadableStream & { isTTY?: boolean; fd?: number; destroy?(): void };
@@ -33,14 +36,6 @@ export interface StdinSource {
   fd?: number;
   /** The stdin stream, used when there is no descriptor. */
   stream(): Readable;
-}
-
-/** A gzip input that could not be decompressed: corrupt, or cut short. */
-export class GzipError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "GzipError";
-  }
 }
 
 const GZIP_MAGIC_1 = 0x1f;
@@ -214,9 +209,12 @@ function readStreamDescriptor(fd: number, scanner: Scanner, hooks: InputHooks): 
           if (head.length < 2) return true;
           if (isGzip(head)) {
             mode = "gzip";
-            gzipDone = scanGzip(compressed, scanner, hooks).catch((error: unknown) => {
-              fail(error);
-            });
+            // When the decoder stops (the end, an error, a closed stdout), so does the socket:
+            // otherwise a full PassThrough would hold it paused for ever.
+            gzipDone = scanGzip(compressed, scanner, hooks).then(
+              () => void socket.destroy(),
+              (error: unknown) => void fail(error),
+            );
             return feedGzip(head);
           }
           mode = "plain";
@@ -290,42 +288,22 @@ function toBytes(chunk: Buffer | string): Uint8Array {
 /**
  * Decompresses a gzip stream (concatenated members too, as gunzip does) and scans
  * each decompressed chunk as it comes, so memory stays bounded. A corrupt or cut
- * stream raises GzipError after the chunks before the damage were scanned.
+ * stream raises GzipError after the chunks before the damage were scanned. Data
+ * after the last member is ignored with a warning, as gzip does; zero padding
+ * silently.
  */
 async function scanGzip(compressedChunks: AsyncIterable<Uint8Array>, scanner: Scanner, hooks: InputHooks): Promise<void> {
-  async function* counted(): AsyncGenerator<Uint8Array> {
-    for await (const chunk of compressedChunks) {
-      hooks.counted(chunk.length);
-      yield chunk;
-    }
+  const decoder = new GzipDecoder((chunk) => {
+    scanner.write(chunk);
+    return hooks.afterChunk();
+  });
+  for await (const chunk of compressedChunks) {
+    hooks.counted(chunk.length);
+    await decoder.write(chunk);
+    if (hooks.stopped()) return;
   }
-  // An error thrown inside the last stage, or an early return from it, makes the
-  // pipeline reject with an AbortError (Node 20), so the stage keeps its own error.
-  let scanError: unknown;
-  try {
-    await pipeline(ReadableStream.from(counted()), createGunzip(), async (decompressed: AsyncIterable<Buffer>) => {
-      for await (const chunk of decompressed) {
-        try {
-          scanner.write(chunk);
-          await hooks.afterChunk();
-        } catch (error) {
-          scanError = error;
-          return;
-        }
-        if (hooks.stopped()) return;
-      }
-    });
-  } catch (error) {
-    if (scanError === undefined && !hooks.stopped()) throw toGzipError(error);
+  const end = await decoder.end();
+  if (end.trailingBytes > 0 && !end.trailingZeros) {
+    hooks.warning(`${end.trailingBytes} bytes after the end of the gzip data were ignored`);
   }
-  if (scanError !== undefined) throw scanError;
-}
-
-/** Turns a zlib error into a GzipError; passes any other error through. */
-function toGzipError(error: unknown): unknown {
-  const code = (error as NodeJS.ErrnoException).code;
-  if (typeof code !== "string" || !code.startsWith("Z_")) return error;
-  const reason = (error as Error).message;
-  if (code === "Z_BUF_ERROR") return new GzipError(`gzip data is cut short (${reason}); alerts up to the cut were printed`);
-  return new GzipError(`gzip data is corrupt (${reason})`);
 }

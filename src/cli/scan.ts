@@ -285,6 +285,7 @@ class ScanSession {
         this.#opened++;
         this.#inputSize = bytes;
       },
+      warning: (message: string) => this.#diagnostics.warning(`${this.#inputName}: ${message}`),
     };
     try {
       if (isStdin) await readStdinInput(this.#stdinSource(), this.#scanner, hooks);
