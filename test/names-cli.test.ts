@@ -65,7 +65,7 @@ describe("names on alert lines", () => {
 
   it("counts names in the summary", async () => {
     const result = await runCli(["--blocklist", LIST], { input: sharedHostCapture() });
-    assert.match(result.stderr, /\nrepfilter: names: 2 DNS responses, 1 TLS ClientHellos, 0 HTTP requests; recorded 2 from DNS, 1 from SNI, 0 from HTTP Host\n/);
+    assert.match(result.stderr, /\nrepfilter: names: 2 DNS responses, 1 TLS ClientHello, 0 HTTP requests; recorded 2 from DNS, 1 from SNI, 0 from HTTP Host\n/);
     assert.match(result.stderr, /\nrepfilter: names noted: names_realerts 1\n/);
   });
 

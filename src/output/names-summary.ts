@@ -2,6 +2,7 @@
 // what the bounded tables dropped. Printed only when the capture had any.
 
 import { Counter } from "../core/abi.js";
+import { plural } from "./summary.js";
 
 /** Names skipped by reason, as the summary names them. */
 const NAME_SKIPS: ReadonlyArray<readonly [string, number]> = [
@@ -37,7 +38,7 @@ export function namesSummaryLines(c: Float64Array): string[] {
   const lines: string[] = [];
   if (responses + hellos + requests + recorded > 0) {
     lines.push(
-      `names: ${responses} DNS responses, ${hellos} TLS ClientHellos, ${requests} HTTP requests; ` +
+      `names: ${plural(responses, "DNS response")}, ${plural(hellos, "TLS ClientHello")}, ${plural(requests, "HTTP request")}; ` +
         `recorded ${c[Counter.namesDns]} from DNS, ${c[Counter.namesSni]} from SNI, ${c[Counter.namesHttp]} from HTTP Host`,
     );
   }
