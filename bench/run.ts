@@ -9,7 +9,7 @@
 
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { cpus, totalmem } from "node:os";
+import { cpus, loadavg, totalmem } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -239,6 +239,67 @@ function scenarios(bytes: number, withC: boolean): Scenario[] {
   ];
 }
 
+/** One performance target: the figure measured, the bound it must meet, and whether it did. */
+interface Target {
+  name: string;
+  measured: string;
+  bound: string;
+  met: boolean;
+}
+
+/**
+ * Builds the table of targets from the scenarios that ran. Each ratio compares
+ * medians of peers measured in the same rounds, so machine load affects both sides.
+ */
+function targetTable(all: Map<string, Map<string, Measurement>>): string[] {
+  const medianOf = (scenario: string, peer: string): number | undefined => {
+    const entry = all.get(scenario)?.get(peer);
+    return entry === undefined ? undefined : median(entry.seconds);
+  };
+  const peakMb = (scenario: string, peer: string): number | undefined => {
+    const entry = all.get(scenario)?.get(peer);
+    return entry === undefined ? undefined : Math.max(...entry.rssKb) / 1024;
+  };
+  const targets: Target[] = [];
+  const speedup = (name: string, scenario: string, peer: string, reference: string, bound: number): void => {
+    const time = medianOf(scenario, peer);
+    const referenceTime = medianOf(scenario, reference);
+    if (time === undefined || referenceTime === undefined) return;
+    const ratio = referenceTime / time;
+    targets.push({ name, measured: `${ratio.toFixed(2)}x (${time.toFixed(3)} s vs ${referenceTime.toFixed(3)} s)`, bound: `>= ${bound}x`, met: ratio >= bound });
+  };
+  speedup("file: speed vs C binary search", "mixed", "repfilter FILE", "C binary search", 1);
+  speedup("file: speed vs plain JS", "mixed", "repfilter FILE", "plain JS, file", 1.5);
+  speedup("stdin pipe: speed vs cat | cat", "mixed", "cat FILE | repfilter", "cat | cat > /dev/null", 1);
+  speedup("60-byte frames: speed vs plain JS", "small", "repfilter FILE", "plain JS, file", 1.5);
+  speedup("1M ranges: throughput vs 1k ranges", "million", "repfilter, 1M ranges", "repfilter, 1k ranges", 0.5);
+  const bare = medianOf("startup", "node -e 0");
+  const start = medianOf("startup", "repfilter, 1M-range list");
+  if (bare !== undefined && start !== undefined) {
+    const above = (start - bare) * 1000;
+    targets.push({ name: "start-up with 1M ranges, above node -e 0", measured: `${above.toFixed(0)} ms`, bound: "< 150 ms", met: above < 150 });
+  }
+  for (const peer of ["repfilter, 1M ranges, 100 MB", "repfilter, 1M ranges, 4 GB"]) {
+    const peak = peakMb("memory", peer);
+    if (peak !== undefined) targets.push({ name: `peak RSS, ${peer.slice("repfilter, ".length)}`, measured: `${peak.toFixed(1)} MB`, bound: "< 80 MB", met: peak < 80 });
+  }
+  for (const peer of ["repfilter text", "repfilter json"]) {
+    const entry = all.get("alerts")?.get(peer);
+    if (entry?.lines === undefined) continue;
+    const rate = entry.lines / median(entry.seconds);
+    targets.push({ name: `alert lines per second, ${peer.slice("repfilter ".length)}`, measured: `${(rate / 1e6).toFixed(2)} M/s`, bound: ">= 1 M/s", met: rate >= 1e6 });
+  }
+  if (targets.length === 0) return [];
+  return [
+    "### Targets",
+    "",
+    "| target | measured | bound | met |",
+    "|---|---|---|---|",
+    ...targets.map((target) => `| ${target.name} | ${target.measured} | ${target.bound} | ${target.met ? "yes" : "no"} |`),
+    "",
+  ];
+}
+
 function main(): void {
   const { values } = parseArgs({
     options: {
@@ -254,17 +315,21 @@ function main(): void {
   const chosen = scenarios(bytes, withC).filter((scenario) => values.scenario === undefined || values.scenario.includes(scenario.name));
   const report: string[] = [
     `Machine: ${cpus().length} x ${cpus()[0]?.model ?? "unknown CPU"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; Node ${process.version}; ${rounds} rounds; ${new Date().toISOString()}`,
+    `Load average at the start: ${loadavg().map((value) => value.toFixed(2)).join(" ")}`,
     "",
   ];
+  const all = new Map<string, Map<string, Measurement>>();
   for (const scenario of chosen) {
     const files = scenario.prepare();
     const results = measure(scenario.peers(files), rounds);
+    all.set(scenario.name, results);
     const captureBytes = files.capture !== undefined ? statSync(files.capture).size : undefined;
     const reference = scenario.peers(files)[0]!.name;
     report.push(`### ${scenario.name}: ${scenario.describe}`, "");
     if (files.capture !== undefined) report.push(`Capture: ${files.capture} (${captureBytes} bytes)`, "");
     report.push(...table(results, reference, scenario.name === "startup" ? undefined : captureBytes), "");
   }
+  report.push(...targetTable(all), `Load average at the end: ${loadavg().map((value) => value.toFixed(2)).join(" ")}`, "");
   process.stdout.write(report.join("\n") + "\n");
 }
 
