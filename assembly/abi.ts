@@ -42,6 +42,8 @@ export const ERR_BAD_SECTION_VERSION: i32 = 14;
 export const ERR_TOO_MANY_INTERFACES: i32 = 15;
 /** A packet block's caplen runs past the end of the block (errorLimit: room for packet data). */
 export const ERR_CAPLEN_BEYOND_BLOCK: i32 = 16;
+/** A pcapng block that is skipped, not buffered, is longer than MAX_SKIPPED_BLOCK_LENGTH (errorLimit: maximum). */
+export const ERR_SKIPPED_BLOCK_TOO_LARGE: i32 = 17;
 
 // What `errorRecord` counts (value of `errorUnit`).
 /** Classic pcap records (0 is the file header). */
@@ -58,6 +60,14 @@ export const MAX_CAPLEN: u32 = 262144;
  * buffering, whatever their length.
  */
 export const MAX_BUFFERED_BLOCK_LENGTH: u32 = MAX_CAPLEN + 131072 + 32;
+/**
+ * Maximum length of a pcapng block that is skipped as it streams past: the Section
+ * Header Block and every type other than packet and interface blocks. A longer
+ * length field is taken as damage, because skipping it would swallow the rest of
+ * the input. libpcap's pcapng reader (sf-pcapng.c) starts with the same 16 MiB
+ * maximum block size.
+ */
+export const MAX_SKIPPED_BLOCK_LENGTH: u32 = 16 << 20;
 /** Interface Description Blocks one pcapng section may hold. */
 export const MAX_INTERFACES: u32 = 65536;
 

@@ -20,6 +20,7 @@ const CODE_NAMES: Record<number, string> = {
   [abi.ERR_BAD_SECTION_VERSION]: "ERR_BAD_SECTION_VERSION",
   [abi.ERR_TOO_MANY_INTERFACES]: "ERR_TOO_MANY_INTERFACES",
   [abi.ERR_CAPLEN_BEYOND_BLOCK]: "ERR_CAPLEN_BEYOND_BLOCK",
+  [abi.ERR_SKIPPED_BLOCK_TOO_LARGE]: "ERR_SKIPPED_BLOCK_TOO_LARGE",
 };
 
 /** Names of the pcapng block types, for messages. */
@@ -101,6 +102,8 @@ function describe(fields: ErrorFields): string {
       return `${where}: block length ${value} is not a multiple of 4`;
     case abi.ERR_BLOCK_TOO_LARGE:
       return `${where}: block length ${value} exceeds maximum ${limit} for a packet or interface block`;
+    case abi.ERR_SKIPPED_BLOCK_TOO_LARGE:
+      return `${where}: block length ${value} exceeds maximum ${limit}; the capture is corrupt from here on`;
     case abi.ERR_BLOCK_TRAILER_MISMATCH:
       return `${where}: trailing block length ${value} differs from the leading block length ${limit}`;
     case abi.ERR_UNKNOWN_INTERFACE:
