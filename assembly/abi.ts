@@ -90,6 +90,7 @@ export const C_CAPTURED_BYTES: i32 = 14;
 export const C_INNER_IPV4: i32 = 15; // IPv4 headers decoded inside a tunnel
 export const C_IP_OPTIONS_CUT: i32 = 16; // decoded, but IPv4 options cut by the snaplen
 export const C_SKIP_HEADER_LIMIT: i32 = 17; // more tags, labels or headers than the decoder follows
+export const C_TUNNEL_DEPTH_LIMIT: i32 = 18; // packets whose tunnels nest deeper than the headers probed
 // Slots 32 and up count the reading of host names (dns.ts, tls.ts, http.ts, names.ts).
 export const C_DNS_RESPONSES: i32 = 32; // DNS responses (QR set) from port 53 that were read
 export const C_DNS_TRUNCATED: i32 = 33; // a response that ends inside a field

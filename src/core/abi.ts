@@ -53,6 +53,7 @@ export const Counter = {
   innerIPv4: 15,
   ipOptionsCut: 16,
   skipHeaderLimit: 17,
+  tunnelDepthLimit: 18,
   dnsResponses: 32,
   dnsTruncated: 33,
   dnsBadPointer: 34,
