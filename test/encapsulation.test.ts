@@ -98,6 +98,20 @@ describe("link layers", () => {
     });
   }
 
+  it("reads an NFLOG payload that is the 64th TLV", () => {
+    // Two TLVs before the marks, then the payload: 2 + 61 + 1 = 64.
+    const result = scanFrames(239, [nflog(packet, { extraTlvs: 61 })]);
+    assert.equal(result.hits.length, 1);
+    assert.equal(result.counters.ipv4, 1);
+  });
+
+  it("counts an NFLOG payload past 64 TLVs as header_limit", () => {
+    const result = scanFrames(239, [nflog(packet, { extraTlvs: 62 })]);
+    assert.equal(result.hits.length, 0);
+    assert.equal(result.counters.skipHeaderLimit, 1);
+    assert.equal(result.counters.skipNotIPv4, 0);
+  });
+
   it("gives up on a chain longer than 16 headers", () => {
     // Ethernet pseudowires nested 20 deep, each an MPLS label, a control word and a frame.
     let frame: Uint8Array = ethernet(packet);
