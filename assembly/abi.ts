@@ -44,6 +44,11 @@ export const ERR_TOO_MANY_INTERFACES: i32 = 15;
 export const ERR_CAPLEN_BEYOND_BLOCK: i32 = 16;
 /** A pcapng block that is skipped, not buffered, is longer than MAX_SKIPPED_BLOCK_LENGTH (errorLimit: maximum). */
 export const ERR_SKIPPED_BLOCK_TOO_LARGE: i32 = 17;
+/**
+ * A pcap or pcapng file header where a record or block should start, as in two
+ * captures joined with cat (errorValue: its first four bytes, in file order).
+ */
+export const ERR_SECOND_CAPTURE_HEADER: i32 = 18;
 
 // What `errorRecord` counts (value of `errorUnit`).
 /** Classic pcap records (0 is the file header). */

@@ -22,6 +22,7 @@ import {
   ERR_CAPLEN_BEYOND_BLOCK,
   ERR_CAPLEN_TOO_LARGE,
   ERR_NO_SECTION_HEADER,
+  ERR_SECOND_CAPTURE_HEADER,
   ERR_SHORT_HEADER,
   ERR_SKIPPED_BLOCK_TOO_LARGE,
   ERR_TOO_MANY_INTERFACES,
@@ -40,6 +41,7 @@ import { readU16, readU32 } from "./bytes";
 import { addCounter } from "./counters";
 import { hasRoomForPacket, PacketInfo } from "./hits";
 import { inspectPacket } from "./inspect";
+import { isClassicMagic } from "./pcap";
 import {
   addInterface,
   clearPacketTime,
@@ -177,10 +179,15 @@ function readBlock(block: usize, available: u32): i32 {
   const type = readU32(block, swapped);
   if (type == BLOCK_SHB) return readSectionHeader(block, available);
 
+  const buffered = isBufferedType(type);
+  // A pcap file header here means another capture was appended, as by cat.
+  if (!buffered && isClassicMagic(type)) {
+    return failBlock(ERR_SECOND_CAPTURE_HEADER, <f64>bswap<u32>(load<u32>(block)), 0, block, type);
+  }
   const length = readU32(block + 4, swapped);
   const lengthError = checkLength(block, type, length);
   if (lengthError != STATUS_OK) return STOP_ERROR;
-  if (!isBufferedType(type)) {
+  if (!buffered) {
     if (length > MAX_SKIPPED_BLOCK_LENGTH) return failSkippedTooLarge(block, type, length);
     startSkip(block, type, length, 8);
     return 8;

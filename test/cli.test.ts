@@ -165,6 +165,19 @@ describe("scan errors", () => {
     assert.match(result.stderr, new RegExp(`error: stdin: block 4 at byte ${head.length} \\(Name Resolution Block\\): block length 2147483648 exceeds maximum 16777216`));
   });
 
+  it("explains captures joined with cat", async () => {
+    const first = buildPcap(records(2), { linkType: 1 });
+    const input = Buffer.concat([first, buildPcap(records(2, "192.0.2.2"), { linkType: 1 })]);
+    const result = await runCli(["--blocklist", LIST, "--dedup", "0"], { input });
+    assert.equal(result.status, 2);
+    assert.equal(result.stdout.trim().split("\n").length, 2);
+    const message =
+      `repfilter: error: stdin: record 3 at byte ${first.length}: found a second capture file header (pcap, magic d4 c3 b2 a1); ` +
+      "the input looks like capture files joined with cat. Merge them with `mergecap -w out.pcap a.pcap b.pcap`, " +
+      "or pass each file as its own argument: `repfilter a.pcap b.pcap`";
+    assert.equal(result.stderr.split("\n")[0], message);
+  });
+
   it("warns about a truncated last record and keeps the earlier alerts", async () => {
     const full = buildPcap(records(3, "192.0.2.1"), { linkType: 1 });
     const result = await runCli(["--blocklist", LIST, "--dedup", "0"], { input: full.subarray(0, full.length - 10) });

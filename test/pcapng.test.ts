@@ -22,6 +22,7 @@ import {
   type PcapngPacket,
 } from "../src/pcap/pcapng-writer.js";
 import { instantiateCore } from "../src/core/wasm.js";
+import { buildPcap } from "../src/pcap/writer.js";
 import { ethernet, ipv4, sll } from "./helpers/packets.js";
 import { listOf, scanBytes } from "./helpers/scan.js";
 
@@ -450,6 +451,21 @@ describe("pcapng framing errors", () => {
     assert.equal(later.hits.length, 1);
     assert.equal(later.error?.code, abi.ERR_SKIPPED_BLOCK_TOO_LARGE);
     assert.equal(later.error?.record, 4);
+  });
+
+  it("reports a pcap file appended to a pcapng file", () => {
+    for (const bigEndian of [false, true]) {
+      const appended = buildPcap([{ tsSec: 1, tsFrac: 0, data: good!.data }], { linkType: 1, bigEndian });
+      const error = errorOf(Buffer.concat([header, goodBlock, appended]));
+      assert.equal(error.code, abi.ERR_SECOND_CAPTURE_HEADER, `big-endian ${bigEndian}`);
+      assert.equal(error.record, 4);
+      assert.equal(error.offset, header.length + goodBlock.length);
+      assert.equal(error.value, bigEndian ? 0xa1b2c3d4 : 0xd4c3b2a1);
+      assert.match(error.message, /^block 4 at byte \d+ \(type 0x[0-9a-f]{8}\): found a second capture file header \(pcap, magic /);
+    }
+    const result = scanBytes(Buffer.concat([header, goodBlock, buildPcap([], { linkType: 1 })]));
+    assert.equal(result.hits.length, 1, "the packet before the pcap header still alerts");
+    assert.equal(result.error?.code, abi.ERR_SECOND_CAPTURE_HEADER);
   });
 
   it("rejects more interfaces than a section may have", () => {

@@ -23,6 +23,7 @@ export const ERR_BAD_SECTION_VERSION = 14;
 export const ERR_TOO_MANY_INTERFACES = 15;
 export const ERR_CAPLEN_BEYOND_BLOCK = 16;
 export const ERR_SKIPPED_BLOCK_TOO_LARGE = 17;
+export const ERR_SECOND_CAPTURE_HEADER = 18;
 
 /** What a CaptureError's `record` counts. */
 export const UNIT_RECORD = 0;
