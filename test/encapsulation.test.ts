@@ -167,7 +167,7 @@ describe("tunnels", () => {
   });
 
   it("counts tunnels nested deeper than three", () => {
-    // depth: IP-in-IP headers around `inner`; probed: headers probed of depth + 1.
+    // depth counts the IP-in-IP headers around `inner`, and probed the headers of those depth + 1 that alert.
     const cases: Array<[depth: number, probed: number, limited: number]> = [
       [1, 2, 0],
       [3, 4, 0],
