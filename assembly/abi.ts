@@ -42,6 +42,13 @@ export const ERR_BAD_SECTION_VERSION: i32 = 14;
 export const ERR_TOO_MANY_INTERFACES: i32 = 15;
 /** A packet block's caplen runs past the end of the block (errorLimit: room for packet data). */
 export const ERR_CAPLEN_BEYOND_BLOCK: i32 = 16;
+/** A pcapng block that is skipped, not buffered, is longer than MAX_SKIPPED_BLOCK_LENGTH (errorLimit: maximum). */
+export const ERR_SKIPPED_BLOCK_TOO_LARGE: i32 = 17;
+/**
+ * A pcap or pcapng file header where a record or block should start, as in two
+ * captures joined with cat (errorValue: its first four bytes, in file order).
+ */
+export const ERR_SECOND_CAPTURE_HEADER: i32 = 18;
 
 // What `errorRecord` counts (value of `errorUnit`).
 /** Classic pcap records (0 is the file header). */
@@ -58,6 +65,14 @@ export const MAX_CAPLEN: u32 = 262144;
  * buffering, whatever their length.
  */
 export const MAX_BUFFERED_BLOCK_LENGTH: u32 = MAX_CAPLEN + 131072 + 32;
+/**
+ * Maximum length of a pcapng block that is skipped as it streams past: the Section
+ * Header Block and every type other than packet and interface blocks. A longer
+ * length field is taken as damage, because skipping it would swallow the rest of
+ * the input. libpcap's pcapng reader (sf-pcapng.c) starts with the same 16 MiB
+ * maximum block size.
+ */
+export const MAX_SKIPPED_BLOCK_LENGTH: u32 = 16 << 20;
 /** Interface Description Blocks one pcapng section may hold. */
 export const MAX_INTERFACES: u32 = 65536;
 
@@ -80,6 +95,7 @@ export const C_CAPTURED_BYTES: i32 = 14;
 export const C_INNER_IPV4: i32 = 15; // IPv4 headers decoded inside a tunnel
 export const C_IP_OPTIONS_CUT: i32 = 16; // decoded, but IPv4 options cut by the snaplen
 export const C_SKIP_HEADER_LIMIT: i32 = 17; // more tags, labels or headers than the decoder follows
+export const C_TUNNEL_DEPTH_LIMIT: i32 = 18; // packets whose tunnels nest deeper than the headers probed
 // Slots 32 and up count the reading of host names (dns.ts, tls.ts, http.ts, names.ts).
 export const C_DNS_RESPONSES: i32 = 32; // DNS responses (QR set) from port 53 that were read
 export const C_DNS_TRUNCATED: i32 = 33; // a response that ends inside a field

@@ -1,7 +1,7 @@
 // The per-packet pipeline after framing: decode, probe both addresses, suppress
 // repeats, record a hit; then the same for each IPv4 header tunneled inside.
 
-import { C_ALERTS, C_INNER_IPV4, C_IPV4, C_NAMES_REALERTS, C_SKIP_LINKTYPE, C_SUPPRESSED, HF_SUPPRESSED } from "./abi";
+import { C_ALERTS, C_INNER_IPV4, C_IPV4, C_NAMES_REALERTS, C_SKIP_LINKTYPE, C_SUPPRESSED, C_TUNNEL_DEPTH_LIMIT, HF_SUPPRESSED } from "./abi";
 import { addCounter } from "./counters";
 import {
   DECODED,
@@ -37,7 +37,8 @@ function fractionScale(digits: u8): f64 {
 /**
  * Decodes and probes one packet whose link type `supported` says is decodable.
  * Tunneled headers are probed too, up to MAX_HITS_PER_PACKET - 1 deep; each gets
- * its own hit with its depth as the layer. Only the outer header counts towards
+ * its own hit with its depth as the layer. A packet with a tunnel deeper than
+ * that is counted as C_TUNNEL_DEPTH_LIMIT. Only the outer header counts towards
  * the decoded and skipped packets. Names in each header's payload are recorded
  * before its probe, so that a packet's own server name is on its alert.
  */
@@ -63,6 +64,9 @@ export function inspectPacket(packet: PacketInfo, supported: bool): void {
     observeNames(packet.data);
     probeHeader(packet, <u8>layer);
   }
+  // Only packets that reach the deepest probed layer get here. Count one that
+  // carries yet another IPv4 header, so that the headers left unprobed show up.
+  if (findTunneledIPv4(packet.data) >= 0) addCounter(C_TUNNEL_DEPTH_LIMIT, 1);
 }
 
 /**

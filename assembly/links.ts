@@ -289,5 +289,5 @@ function findNflogPayload(data: usize, caplen: u32, swapped: bool): i32 {
     if (type == NFULA_PAYLOAD) return <i32>(offset + 4);
     offset += (length + 3) & ~3;
   }
-  return skip(C_SKIP_NOT_IPV4);
+  return skip(C_SKIP_HEADER_LIMIT);
 }

@@ -9,15 +9,19 @@ import {
   C_PACKETS,
   ERR_BAD_VERSION,
   ERR_CAPLEN_TOO_LARGE,
+  ERR_SECOND_CAPTURE_HEADER,
   MAX_CAPLEN,
+  STATUS_ERROR,
   STATUS_HITS_FULL,
   STATUS_OK,
+  UNIT_RECORD,
 } from "./abi";
 import { readU16, readU32 } from "./bytes";
 import { addCounter } from "./counters";
 import { hasRoomForPacket, PacketInfo } from "./hits";
 import { inspectPacket } from "./inspect";
 import { isSupportedLinkType } from "./linktypes";
+import { isPcapngMagic } from "./pcapng";
 import {
   buffer,
   fail,
@@ -25,8 +29,11 @@ import {
   filled,
   noteLinkType,
   position,
+  setError,
   setErrorValue,
   setPosition,
+  stopStream,
+  streamOffset,
 } from "./stream";
 
 export const CLASSIC_HEADER_LENGTH: u32 = 24;
@@ -107,6 +114,7 @@ export function frameClassicRecords(): i32 {
     const caplen = readU32(record + 8, swapped);
     if (caplen > MAX_CAPLEN) {
       setPosition(at);
+      if (rejectAppendedCapture(record, available) != STATUS_OK) return STATUS_ERROR;
       return failRecord(ERR_CAPLEN_TOO_LARGE, <f64>caplen, <f64>MAX_CAPLEN);
     }
     if (available - recordHeaderLength < caplen) break;
@@ -119,6 +127,38 @@ export function frameClassicRecords(): i32 {
   }
   setPosition(at);
   return STATUS_OK;
+}
+
+/**
+ * Rejects the input when a capture file header starts at `record` (with
+ * `available` bytes present) or one record header before it: the input is then
+ * two captures joined end to end, as `cat a.pcap b.pcap` makes them. Returns
+ * STATUS_OK when neither place contains a file header.
+ *
+ * A pcapng Section Header Block read as a record header fails at once, because
+ * its byte-order magic is taken for the caplen. A pcap file header is first read
+ * as a record of caplen 0 (its thiszone field), so the record that fails or is
+ * cut short starts one record header after its magic.
+ */
+export function rejectAppendedCapture(record: usize, available: u32): i32 {
+  if (available >= 4) {
+    const magic = load<u32>(record);
+    if (isClassicMagic(magic) || isPcapngMagic(magic)) return failSecondHeader(record, recordNumber() + 1);
+  }
+  // LOOKBEHIND in stream.ts keeps the previous record header in the buffer. The
+  // input's own file header, at offsets 0 to 23, does not count.
+  if (record - buffer < <usize>recordHeaderLength) return STATUS_OK;
+  const previous = record - recordHeaderLength;
+  if (streamOffset(previous) < <f64>CLASSIC_HEADER_LENGTH) return STATUS_OK;
+  if (!isClassicMagic(load<u32>(previous)) || readU32(previous + 8, swapped) != 0) return STATUS_OK;
+  return failSecondHeader(previous, recordNumber());
+}
+
+/** Records ERR_SECOND_CAPTURE_HEADER for the file header at `header`, record number `record`, and stops the stream. */
+function failSecondHeader(header: usize, record: f64): i32 {
+  const fileOrder = bswap<u32>(load<u32>(header));
+  setError(ERR_SECOND_CAPTURE_HEADER, <f64>fileOrder, 0, record, streamOffset(header), UNIT_RECORD, 0);
+  return stopStream();
 }
 
 function readRecord(record: usize, caplen: u32): void {

@@ -5,8 +5,8 @@
 //
 // Packet and interface blocks are buffered whole (at most MAX_BUFFERED_BLOCK_LENGTH
 // bytes). Every other block, including the rest of a Section Header Block after
-// its version, is skipped as it streams past, whatever its length, and only its
-// trailing length is checked.
+// its version, is skipped as it streams past (at most MAX_SKIPPED_BLOCK_LENGTH
+// bytes), and only its trailing length is checked.
 
 import {
   C_CAPLEN_ABOVE_LEN,
@@ -22,13 +22,16 @@ import {
   ERR_CAPLEN_BEYOND_BLOCK,
   ERR_CAPLEN_TOO_LARGE,
   ERR_NO_SECTION_HEADER,
+  ERR_SECOND_CAPTURE_HEADER,
   ERR_SHORT_HEADER,
+  ERR_SKIPPED_BLOCK_TOO_LARGE,
   ERR_TOO_MANY_INTERFACES,
   ERR_TRUNCATED_RECORD,
   ERR_UNKNOWN_INTERFACE,
   MAX_BUFFERED_BLOCK_LENGTH,
   MAX_CAPLEN,
   MAX_INTERFACES,
+  MAX_SKIPPED_BLOCK_LENGTH,
   STATUS_ERROR,
   STATUS_HITS_FULL,
   STATUS_OK,
@@ -38,6 +41,7 @@ import { readU16, readU32 } from "./bytes";
 import { addCounter } from "./counters";
 import { hasRoomForPacket, PacketInfo } from "./hits";
 import { inspectPacket } from "./inspect";
+import { isClassicMagic } from "./pcap";
 import {
   addInterface,
   clearPacketTime,
@@ -175,10 +179,16 @@ function readBlock(block: usize, available: u32): i32 {
   const type = readU32(block, swapped);
   if (type == BLOCK_SHB) return readSectionHeader(block, available);
 
+  const buffered = isBufferedType(type);
+  // A pcap file header here means another capture was appended, as by cat.
+  if (!buffered && isClassicMagic(type)) {
+    return failBlock(ERR_SECOND_CAPTURE_HEADER, <f64>bswap<u32>(load<u32>(block)), 0, block, type);
+  }
   const length = readU32(block + 4, swapped);
   const lengthError = checkLength(block, type, length);
   if (lengthError != STATUS_OK) return STOP_ERROR;
-  if (!isBufferedType(type)) {
+  if (!buffered) {
+    if (length > MAX_SKIPPED_BLOCK_LENGTH) return failSkippedTooLarge(block, type, length);
     startSkip(block, type, length, 8);
     return 8;
   }
@@ -244,6 +254,14 @@ function startSkip(block: usize, type: u32, length: u32, consumed: u32): void {
   skipOffset = streamOffset(block);
 }
 
+/**
+ * Rejects a block too long to skip. Its length field is damaged, and skipping it
+ * would swallow the rest of the input without an error.
+ */
+function failSkippedTooLarge(block: usize, type: u32, length: u32): i32 {
+  return failBlock(ERR_SKIPPED_BLOCK_TOO_LARGE, <f64>length, <f64>MAX_SKIPPED_BLOCK_LENGTH, block, type);
+}
+
 /** Records an error about the block at `block` and stops the stream. */
 function failBlock(code: i32, value: f64, limit: f64, block: usize, type: u32): i32 {
   setError(code, value, limit, blockNumber + 1, streamOffset(block), UNIT_BLOCK, <f64>type);
@@ -265,6 +283,7 @@ function readSectionHeader(block: usize, available: u32): i32 {
   const sectionSwapped = magic != BYTE_ORDER_MAGIC;
   const length = readU32(block + 4, sectionSwapped);
   if (checkLength(block, BLOCK_SHB, length) != STATUS_OK) return STOP_ERROR;
+  if (length > MAX_SKIPPED_BLOCK_LENGTH) return failSkippedTooLarge(block, BLOCK_SHB, length);
   if (available < SHB_PREFIX) return NEED_MORE;
   const major = readU16(block + 12, sectionSwapped);
   const minor = readU16(block + 14, sectionSwapped);

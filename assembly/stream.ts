@@ -35,14 +35,22 @@ import {
   isClassicMagic,
   readClassicHeader,
   recordNumber,
+  rejectAppendedCapture,
 } from "./pcap";
 
 /**
  * Room for a 1 MiB read plus the longest unfinished record or buffered block
  * carried over (a classic record is at most 24 + MAX_CAPLEN bytes, less than
- * MAX_BUFFERED_BLOCK_LENGTH).
+ * MAX_BUFFERED_BLOCK_LENGTH) and the LOOKBEHIND bytes before it.
  */
 export const INPUT_CAPACITY: u32 = (1 << 20) + MAX_BUFFERED_BLOCK_LENGTH + 64;
+
+/**
+ * Bytes before `position` that `prepare` keeps, fewer at the start of the input.
+ * They let an error look at the classic record header (at most 24 bytes) before
+ * the record that failed, whatever the chunk boundaries.
+ */
+const LOOKBEHIND: u32 = 24;
 
 export const STATE_MAGIC: i32 = 0;
 export const STATE_CLASSIC: i32 = 1;
@@ -127,16 +135,18 @@ export function beginInput(): void {
 }
 
 /**
- * Moves the unconsumed tail to the front of the buffer and returns the length of
- * the free window that starts at `windowPointer()`. Invalidates the data addresses
- * of earlier hits.
+ * Moves the unconsumed tail, with the LOOKBEHIND bytes before it, to the front of
+ * the buffer and returns the length of the free window that starts at
+ * `windowPointer()`. Invalidates the data addresses of earlier hits.
  */
 export function prepare(): u32 {
-  if (position > 0) {
-    memory.copy(buffer, buffer + position, filled - position);
-    baseOffset += <f64>position;
-    filled -= position;
-    position = 0;
+  const keptLength = min<u32>(position, LOOKBEHIND);
+  const start = position - keptLength;
+  if (start > 0) {
+    memory.copy(buffer, buffer + start, filled - start);
+    baseOffset += <f64>start;
+    filled -= start;
+    position = keptLength;
   }
   clearHits();
   noticeCount = 0;
@@ -196,7 +206,8 @@ function run(): i32 {
 /**
  * Checks the end of the input: an empty or short input is an error, and a record
  * cut short is reported as ERR_TRUNCATED_RECORD (a warning: the packets before it
- * stand). Returns STATUS_OK when the input ended on a record boundary.
+ * stand), unless it follows an appended capture file header, which is an error.
+ * Returns STATUS_OK when the input ended on a record boundary.
  */
 export function finish(): i32 {
   const available = filled - position;
@@ -208,6 +219,8 @@ export function finish(): i32 {
   }
   if (state == STATE_PCAPNG) return finishPcapng();
   if (available == 0) return STATUS_OK;
+  // An appended header-only pcap file leaves 8 bytes after the record it was read as.
+  if (rejectAppendedCapture(buffer + position, available) != STATUS_OK) return STATUS_ERROR;
   setRecordError(ERR_TRUNCATED_RECORD, <f64>available, truncatedRecordLength());
   return STATUS_ERROR;
 }

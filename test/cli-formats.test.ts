@@ -221,6 +221,16 @@ describe("pcapng and gzip input", () => {
     assert.match(summary.stderr, /1 IPv4, 1 alert, 0 suppressed; 1 tunneled IPv4 header/);
   });
 
+  it("notes packets with tunnels nested too deep", async () => {
+    let packet: Uint8Array = ipv4({ src: "203.0.113.7", dst: "10.0.0.1", proto: 1 });
+    for (let i = 0; i < 4; i++) packet = ipv4({ src: "198.51.100.1", dst: "198.51.100.2", proto: 4, payload: packet });
+    const input = buildPcap([{ tsSec: 1, tsFrac: 0, data: packet }], { linkType: 101 });
+    const result = await runCli(["--blocklist", LIST], { input });
+    assert.equal(result.status, 1);
+    assert.match(result.stderr, /; 3 tunneled IPv4 headers\n/);
+    assert.match(result.stderr, /\nrepfilter: noted: tunnel_depth_limit 1\n/);
+  });
+
   it("says in --help which formats and link types it reads", async () => {
     const result = await runCli(["--help"]);
     assert.match(result.stdout, /pcap and pcapng, each plain or gzip-compressed/);

@@ -5,6 +5,7 @@ import { execFileSync, spawn } from "node:child_process";
 import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { BLOCK_NRB, enhancedPacketBlock, interfaceDescriptionBlock, pcapngBlock, sectionHeaderBlock } from "../src/pcap/pcapng-writer.js";
 import { buildPcap, pcapFileHeader, pcapRecordHeader, type PcapRecord } from "../src/pcap/writer.js";
 import { BIN, jsonLines, REPO, runCli, temporaryDirectory, writeBlocklist } from "./helpers/cli.js";
 import { ethernet, ipv4, sll2 } from "./helpers/packets.js";
@@ -152,6 +153,29 @@ describe("scan errors", () => {
     assert.equal(result.status, 2);
     assert.equal(result.stdout.trim().split("\n").length, 1);
     assert.match(result.stderr, /stdin: record 2 at byte 94: caplen 1666202880 exceeds maximum 262144/);
+  });
+
+  it("rejects a pcapng block claiming 2 GiB with status 2", async () => {
+    const alerting = enhancedPacketBlock({ data: ethernet(ipv4({ src: "192.0.2.1", dst: "10.0.0.1" })) });
+    const head = Buffer.concat([sectionHeaderBlock(), interfaceDescriptionBlock({ linkType: 1 }), alerting]);
+    const input = Buffer.concat([head, pcapngBlock(BLOCK_NRB, Buffer.alloc(16), { length: 0x80000000 }), alerting]);
+    const result = await runCli(["--blocklist", LIST], { input });
+    assert.equal(result.status, 2);
+    assert.equal(result.stdout.trim().split("\n").length, 1);
+    assert.match(result.stderr, new RegExp(`error: stdin: block 4 at byte ${head.length} \\(Name Resolution Block\\): block length 2147483648 exceeds maximum 16777216`));
+  });
+
+  it("explains captures joined with cat", async () => {
+    const first = buildPcap(records(2), { linkType: 1 });
+    const input = Buffer.concat([first, buildPcap(records(2, "192.0.2.2"), { linkType: 1 })]);
+    const result = await runCli(["--blocklist", LIST, "--dedup", "0"], { input });
+    assert.equal(result.status, 2);
+    assert.equal(result.stdout.trim().split("\n").length, 2);
+    const message =
+      `repfilter: error: stdin: record 3 at byte ${first.length}: found a second capture file header (pcap, magic d4 c3 b2 a1); ` +
+      "the input looks like capture files joined with cat. Merge them with `mergecap -w out.pcap a.pcap b.pcap`, " +
+      "or pass each file as its own argument: `repfilter a.pcap b.pcap`";
+    assert.equal(result.stderr.split("\n")[0], message);
   });
 
   it("warns about a truncated last record and keeps the earlier alerts", async () => {

@@ -33,6 +33,7 @@ it("abi constants match the core's exported globals", () => {
     capturedBytes: "C_CAPTURED_BYTES",
     ipOptionsCut: "C_IP_OPTIONS_CUT",
     skipHeaderLimit: "C_SKIP_HEADER_LIMIT",
+    tunnelDepthLimit: "C_TUNNEL_DEPTH_LIMIT",
     innerIPv4: "C_INNER_IPV4",
     dnsResponses: "C_DNS_RESPONSES",
     dnsTruncated: "C_DNS_TRUNCATED",

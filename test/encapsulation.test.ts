@@ -98,6 +98,20 @@ describe("link layers", () => {
     });
   }
 
+  it("reads an NFLOG payload that is the 64th TLV", () => {
+    // Two TLVs before the marks, then the payload: 2 + 61 + 1 = 64.
+    const result = scanFrames(239, [nflog(packet, { extraTlvs: 61 })]);
+    assert.equal(result.hits.length, 1);
+    assert.equal(result.counters.ipv4, 1);
+  });
+
+  it("counts an NFLOG payload past 64 TLVs as header_limit", () => {
+    const result = scanFrames(239, [nflog(packet, { extraTlvs: 62 })]);
+    assert.equal(result.hits.length, 0);
+    assert.equal(result.counters.skipHeaderLimit, 1);
+    assert.equal(result.counters.skipNotIPv4, 0);
+  });
+
   it("gives up on a chain longer than 16 headers", () => {
     // Ethernet pseudowires nested 20 deep, each an MPLS label, a control word and a frame.
     let frame: Uint8Array = ethernet(packet);
@@ -149,6 +163,34 @@ describe("tunnels", () => {
     assert.deepEqual(result.hits.map((hit) => hit.layer), [0, 1, 2, 3]);
     assert.deepEqual(result.hits.map((hit) => hit.src), ["192.0.2.14", "192.0.2.13", "192.0.2.12", "192.0.2.11"]);
     assert.equal(result.counters.innerIPv4, 3);
+    assert.equal(result.counters.tunnelDepthLimit, 1);
+  });
+
+  it("counts tunnels nested deeper than three", () => {
+    // depth counts the IP-in-IP headers around `inner`, and probed the headers of those depth + 1 that alert.
+    const cases: Array<[depth: number, probed: number, limited: number]> = [
+      [1, 2, 0],
+      [3, 4, 0],
+      [4, 4, 1],
+      [5, 4, 1],
+    ];
+    for (const [depth, probed, limited] of cases) {
+      let frame: Uint8Array = inner;
+      for (let i = 0; i < depth; i++) frame = ipv4({ src: `192.0.2.${10 + i}`, dst: "198.51.100.2", proto: 4, payload: frame });
+      const result = scanFrames(101, [frame, frame]);
+      assert.equal(result.hits.length, 2 * probed, `depth ${depth}`);
+      assert.equal(result.counters.innerIPv4, 2 * (probed - 1), `depth ${depth}`);
+      assert.equal(result.counters.tunnelDepthLimit, 2 * limited, `depth ${depth}`);
+      assert.equal(result.counters.ipv4, 2, `depth ${depth}`);
+    }
+  });
+
+  it("does not count a fourth tunnel header that is not IPv4", () => {
+    let frame: Uint8Array = outer(47, gre(ipv6, { protocol: ETHERTYPE_IPV6 })).subarray(14);
+    for (let i = 0; i < 3; i++) frame = ipv4({ src: `192.0.2.${10 + i}`, dst: "198.51.100.2", proto: 4, payload: frame });
+    const result = scanFrames(101, [frame]);
+    assert.equal(result.hits.length, 4);
+    assert.equal(result.counters.tunnelDepthLimit, 0);
   });
 
   it("alerts on an inner address only when it is listed", () => {

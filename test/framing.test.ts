@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import * as abi from "../src/core/abi.js";
+import { buildPcapng } from "../src/pcap/pcapng-writer.js";
 import { buildPcap, pcapFileHeader, pcapRecordHeader, type PcapRecord } from "../src/pcap/writer.js";
 import { ethernet, ipv4 } from "./helpers/packets.js";
 import { listOf as listFromEntries, scanBytes } from "./helpers/scan.js";
@@ -158,6 +159,53 @@ describe("pcap framing errors", () => {
     const header = pcapFileHeader({ linkType: 1 });
     header.writeUInt16LE(3, 4);
     assert.equal(scanBytes(header).error?.code, abi.ERR_BAD_VERSION);
+  });
+
+  describe("captures joined with cat", () => {
+    const first = buildPcap(sampleRecords(2), { linkType: 1 });
+    const cases: Array<[name: string, second: Buffer, magic: number]> = [
+      ["a little-endian pcap", buildPcap(sampleRecords(3), { linkType: 1 }), 0xd4c3b2a1],
+      ["a big-endian pcap", buildPcap(sampleRecords(3), { linkType: 1, bigEndian: true }), 0xa1b2c3d4],
+      ["a nanosecond pcap", buildPcap(sampleRecords(3), { linkType: 1, nanoseconds: true }), 0x4d3cb2a1],
+      ["a header-only pcap", pcapFileHeader({ linkType: 1 }), 0xd4c3b2a1],
+      ["a pcapng file", buildPcapng([{ data: sampleRecords(1)[0]!.data }], { interfaces: [{ linkType: 1 }] }), 0x0a0d0d0a],
+    ];
+    for (const [name, second, magic] of cases) {
+      it(`reports the header of ${name}`, () => {
+        const result = scanBytes(Buffer.concat([first, second]));
+        assert.equal(result.hits.length, 2, "the packets of the first capture still alert");
+        assert.equal(result.truncated, undefined);
+        assert.equal(result.error?.code, abi.ERR_SECOND_CAPTURE_HEADER);
+        assert.equal(result.error?.offset, first.length);
+        assert.equal(result.error?.record, 3);
+        assert.equal(result.error?.value, magic);
+        assert.match(result.error!.message, new RegExp(`^record 3 at byte ${first.length}: found a second capture file header \\(pcap`));
+        assert.match(result.error!.message, /mergecap -w out\.pcap a\.pcap b\.pcap/);
+        assert.match(result.error!.message, /`repfilter a\.pcap b\.pcap`/);
+      });
+    }
+
+    it("reports the second header at every split", () => {
+      const bytes = Buffer.concat([first, buildPcap(sampleRecords(1), { linkType: 1 })]);
+      const whole = scanBytes(bytes);
+      assert.equal(whole.error?.code, abi.ERR_SECOND_CAPTURE_HEADER);
+      for (let split = 1; split < bytes.length; split++) {
+        const result = scanBytes(bytes, { chunkSizes: [split, bytes.length] });
+        assert.equal(result.error?.message, whole.error!.message, `split at byte ${split}`);
+        assert.deepEqual(result.hits, whole.hits, `split at byte ${split}`);
+      }
+      assert.equal(scanBytes(bytes, { chunkSizes: [1] }).error?.message, whole.error!.message);
+    });
+
+    it("ignores the input's own header", () => {
+      const header = pcapFileHeader({ linkType: 1 });
+      header.writeUInt32LE(0xa1b2cd34, 0);
+      const bad = Buffer.alloc(24);
+      bad.writeUInt32LE(0x63503d00, 8);
+      const result = scanBytes(Buffer.concat([header, bad]));
+      assert.equal(result.error?.code, abi.ERR_CAPLEN_TOO_LARGE);
+      assert.equal(result.error?.offset, 24);
+    });
   });
 
   it("handles a chunk larger than the initial memory, then a small one", () => {

@@ -10,6 +10,7 @@ import {
   BLOCK_EPB,
   BLOCK_IDB,
   BLOCK_ISB,
+  BLOCK_NRB,
   buildPcapng,
   enhancedPacketBlock,
   interfaceDescriptionBlock,
@@ -21,6 +22,7 @@ import {
   type PcapngPacket,
 } from "../src/pcap/pcapng-writer.js";
 import { instantiateCore } from "../src/core/wasm.js";
+import { buildPcap } from "../src/pcap/writer.js";
 import { ethernet, ipv4, sll } from "./helpers/packets.js";
 import { listOf, scanBytes } from "./helpers/scan.js";
 
@@ -392,6 +394,78 @@ describe("pcapng framing errors", () => {
     const result = scanBytes(Buffer.concat([sectionHeaderBlock(), interfaceDescriptionBlock({ linkType: 101 }), block, block]), { chunkSizes: [100_000] });
     assert.equal(result.error, undefined);
     assert.equal(result.hits.length, 2);
+  });
+
+  it("rejects a skipped block longer than 16 MiB at once", () => {
+    // A Name Resolution Block claiming 2 GiB, followed by packets it would swallow.
+    const huge = pcapngBlock(BLOCK_NRB, Buffer.alloc(16), { length: 0x80000000 });
+    const bytes = Buffer.concat([header, goodBlock, huge, goodBlock, goodBlock]);
+    const error = errorOf(bytes);
+    assert.equal(error.code, abi.ERR_SKIPPED_BLOCK_TOO_LARGE);
+    assert.equal(error.value, 0x80000000);
+    assert.equal(error.limit, abi.MAX_SKIPPED_BLOCK_LENGTH);
+    assert.equal(error.record, 4);
+    assert.equal(error.offset, header.length + goodBlock.length);
+    assert.equal(error.blockType, BLOCK_NRB);
+    assert.equal(
+      error.message,
+      `block 4 at byte ${header.length + goodBlock.length} (Name Resolution Block): block length 2147483648 exceeds maximum 16777216; the capture is corrupt from here on`,
+    );
+  });
+
+  it("rejects a too-long skipped block at every split", () => {
+    const huge = pcapngBlock(BLOCK_NRB, Buffer.alloc(16), { length: 0x80000000 });
+    const bytes = Buffer.concat([header, goodBlock, huge, goodBlock]);
+    const whole = scanBytes(bytes);
+    assert.equal(whole.error?.code, abi.ERR_SKIPPED_BLOCK_TOO_LARGE);
+    assert.equal(whole.hits.length, 1, "the packet before the damaged block still alerts");
+    for (let split = 1; split < bytes.length; split++) {
+      const result = scanBytes(bytes, { chunkSizes: [split, bytes.length] });
+      assert.equal(result.error?.message, whole.error?.message, `split at byte ${split}`);
+      assert.deepEqual(result.hits, whole.hits, `split at byte ${split}`);
+    }
+  });
+
+  it("checks the 16 MiB bound exactly", () => {
+    const limit = abi.MAX_SKIPPED_BLOCK_LENGTH;
+    const largest = pcapngBlock(BLOCK_CUSTOM, Buffer.alloc(limit - 12));
+    assert.equal(largest.length, limit);
+    const accepted = scanBytes(Buffer.concat([header, largest, goodBlock]), { chunkSizes: [1 << 20] });
+    assert.equal(accepted.error, undefined);
+    assert.equal(accepted.hits.length, 1);
+    const rejected = errorOf(Buffer.concat([header, pcapngBlock(BLOCK_CUSTOM, Buffer.alloc(16), { length: limit + 4 }), goodBlock]));
+    assert.equal(rejected.code, abi.ERR_SKIPPED_BLOCK_TOO_LARGE);
+    assert.equal(rejected.value, limit + 4);
+  });
+
+  it("rejects a Section Header Block longer than 16 MiB", () => {
+    for (const bigEndian of [false, true]) {
+      const first = errorOf(Buffer.concat([sectionHeaderBlock({ bigEndian, length: 0xfffffffc }), interfaceDescriptionBlock(ETHERNET, { bigEndian })]));
+      assert.equal(first.code, abi.ERR_SKIPPED_BLOCK_TOO_LARGE, `big-endian ${bigEndian}`);
+      assert.equal(first.record, 1);
+      assert.equal(first.offset, 0);
+      assert.equal(first.value, 0xfffffffc);
+      assert.match(first.message, /^block 1 at byte 0 \(Section Header Block\): block length 4294967292 exceeds maximum 16777216/);
+    }
+    const later = scanBytes(Buffer.concat([header, goodBlock, sectionHeaderBlock({ length: 0x10000004 }), goodBlock]));
+    assert.equal(later.hits.length, 1);
+    assert.equal(later.error?.code, abi.ERR_SKIPPED_BLOCK_TOO_LARGE);
+    assert.equal(later.error?.record, 4);
+  });
+
+  it("reports a pcap file appended to a pcapng file", () => {
+    for (const bigEndian of [false, true]) {
+      const appended = buildPcap([{ tsSec: 1, tsFrac: 0, data: good!.data }], { linkType: 1, bigEndian });
+      const error = errorOf(Buffer.concat([header, goodBlock, appended]));
+      assert.equal(error.code, abi.ERR_SECOND_CAPTURE_HEADER, `big-endian ${bigEndian}`);
+      assert.equal(error.record, 4);
+      assert.equal(error.offset, header.length + goodBlock.length);
+      assert.equal(error.value, bigEndian ? 0xa1b2c3d4 : 0xd4c3b2a1);
+      assert.match(error.message, /^block 4 at byte \d+ \(type 0x[0-9a-f]{8}\): found a second capture file header \(pcap, magic /);
+    }
+    const result = scanBytes(Buffer.concat([header, goodBlock, buildPcap([], { linkType: 1 })]));
+    assert.equal(result.hits.length, 1, "the packet before the pcap header still alerts");
+    assert.equal(result.error?.code, abi.ERR_SECOND_CAPTURE_HEADER);
   });
 
   it("rejects more interfaces than a section may have", () => {

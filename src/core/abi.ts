@@ -22,6 +22,8 @@ export const ERR_BAD_BYTE_ORDER_MAGIC = 13;
 export const ERR_BAD_SECTION_VERSION = 14;
 export const ERR_TOO_MANY_INTERFACES = 15;
 export const ERR_CAPLEN_BEYOND_BLOCK = 16;
+export const ERR_SKIPPED_BLOCK_TOO_LARGE = 17;
+export const ERR_SECOND_CAPTURE_HEADER = 18;
 
 /** What a CaptureError's `record` counts. */
 export const UNIT_RECORD = 0;
@@ -29,6 +31,7 @@ export const UNIT_BLOCK = 1;
 
 export const MAX_CAPLEN = 262144;
 export const MAX_BUFFERED_BLOCK_LENGTH = 393248;
+export const MAX_SKIPPED_BLOCK_LENGTH = 16777216;
 export const MAX_INTERFACES = 65536;
 
 /** Indexes of the core's f64 counters. */
@@ -51,6 +54,7 @@ export const Counter = {
   innerIPv4: 15,
   ipOptionsCut: 16,
   skipHeaderLimit: 17,
+  tunnelDepthLimit: 18,
   dnsResponses: 32,
   dnsTruncated: 33,
   dnsBadPointer: 34,

@@ -20,11 +20,16 @@ const CODE_NAMES: Record<number, string> = {
   [abi.ERR_BAD_SECTION_VERSION]: "ERR_BAD_SECTION_VERSION",
   [abi.ERR_TOO_MANY_INTERFACES]: "ERR_TOO_MANY_INTERFACES",
   [abi.ERR_CAPLEN_BEYOND_BLOCK]: "ERR_CAPLEN_BEYOND_BLOCK",
+  [abi.ERR_SKIPPED_BLOCK_TOO_LARGE]: "ERR_SKIPPED_BLOCK_TOO_LARGE",
+  [abi.ERR_SECOND_CAPTURE_HEADER]: "ERR_SECOND_CAPTURE_HEADER",
 };
+
+/** The Section Header Block type, which starts every pcapng file. */
+const PCAPNG_MAGIC = 0x0a0d0d0a;
 
 /** Names of the pcapng block types, for messages. */
 const BLOCK_NAMES: Record<number, string> = {
-  0x0a0d0d0a: "Section Header Block",
+  [PCAPNG_MAGIC]: "Section Header Block",
   1: "Interface Description Block",
   2: "Packet Block",
   3: "Simple Packet Block",
@@ -101,6 +106,16 @@ function describe(fields: ErrorFields): string {
       return `${where}: block length ${value} is not a multiple of 4`;
     case abi.ERR_BLOCK_TOO_LARGE:
       return `${where}: block length ${value} exceeds maximum ${limit} for a packet or interface block`;
+    case abi.ERR_SKIPPED_BLOCK_TOO_LARGE:
+      return `${where}: block length ${value} exceeds maximum ${limit}; the capture is corrupt from here on`;
+    case abi.ERR_SECOND_CAPTURE_HEADER: {
+      const format = value === PCAPNG_MAGIC ? "pcapng" : "pcap";
+      return (
+        `${where}: found a second capture file header (${format}, magic ${hexBytes(value)}); ` +
+        "the input looks like capture files joined with cat. Merge them with `mergecap -w out.pcap a.pcap b.pcap`, " +
+        "or pass each file as its own argument: `repfilter a.pcap b.pcap`"
+      );
+    }
     case abi.ERR_BLOCK_TRAILER_MISMATCH:
       return `${where}: trailing block length ${value} differs from the leading block length ${limit}`;
     case abi.ERR_UNKNOWN_INTERFACE:

@@ -66,6 +66,8 @@ export function summaryLines(totals: RunTotals): string[] {
   if (c[Counter.caplenAboveSnaplen]! > 0) oddities.push(`caplen_above_snaplen ${c[Counter.caplenAboveSnaplen]}`);
   if (c[Counter.dedupEvictions]! > 0) oddities.push(`dedup_evictions ${c[Counter.dedupEvictions]}`);
   if (c[Counter.ipOptionsCut]! > 0) oddities.push(`ip_options_cut ${c[Counter.ipOptionsCut]}`);
+  // Packets whose innermost headers were not probed, because their tunnels nest too deep.
+  if (c[Counter.tunnelDepthLimit]! > 0) oddities.push(`tunnel_depth_limit ${c[Counter.tunnelDepthLimit]}`);
   if (oddities.length > 0) lines.push(`noted: ${oddities.join(", ")}`);
   lines.push(...namesSummaryLines(c));
   return lines;

@@ -106,11 +106,17 @@ function generatedBases(): Base[] {
     const records = [0, 1, 2].map((i) => ({ tsSec: 1_700_000_000 + i, tsFrac: i, data }));
     bases.push({ name: `generated-${linkType}-${bases.length}.pcap`, bytes: buildPcap(records, { linkType }) });
   }
+  // Captures joined with cat: a second file header where a record or block should start.
+  const records = [0, 1].map((i) => ({ tsSec: 1_700_000_000 + i, tsFrac: i, data: ethernet(packet) }));
+  const pcap = buildPcap(records, { linkType: 1 });
+  bases.push({ name: "generated-cat-pcap-pcap.pcap", bytes: Buffer.concat([pcap, buildPcap(records, { linkType: 1, bigEndian: true })]) });
+  bases.push({ name: "generated-cat-pcap-pcapng.pcap", bytes: Buffer.concat([pcap, bases[0]!.bytes]) });
+  bases.push({ name: "generated-cat-pcapng-pcap.pcapng", bytes: Buffer.concat([bases[0]!.bytes, pcap]) });
   return bases;
 }
 
 const INTERESTING_BYTES = [0x00, 0x01, 0x7f, 0x80, 0xff, 0x0a, 0x0d, 0x45, 0x08, 0x88];
-const INTERESTING_LENGTHS = [0, 1, 3, 4, 8, 11, 12, 13, 16, 28, 31, 32, 0x7fffffff, 0x80000000, 0xffffffff, 262144, 262145, 0x63503d00, 393248, 393252];
+const INTERESTING_LENGTHS = [0, 1, 3, 4, 8, 11, 12, 13, 16, 28, 31, 32, 0x7fffffff, 0x80000000, 0xffffffff, 262144, 262145, 0x63503d00, 393248, 393252, 16777216, 16777220];
 
 /** Applies one to four random mutations; returns the bytes and what was done. */
 function mutate(base: Buffer, random: Random): { bytes: Buffer; steps: string[] } {

@@ -169,9 +169,9 @@ export function llcSnapEthernet(payload: Uint8Array, ethertype = ETHERTYPE_IPV4,
 /**
  * Builds an NFLOG frame: header (family, version, resource id) and TLVs in the capturing
  * host's byte order (little-endian unless `bigEndian`): a packet header TLV, a
- * prefix TLV of 5 bytes (padded), then the payload TLV.
+ * prefix TLV of 5 bytes (padded), `extraTlvs` 4-byte mark TLVs, then the payload TLV.
  */
-export function nflog(payload: Uint8Array, options: { family?: number; bigEndian?: boolean } = {}): Buffer {
+export function nflog(payload: Uint8Array, options: { family?: number; bigEndian?: boolean; extraTlvs?: number } = {}): Buffer {
   const tlv = (type: number, value: Uint8Array): Buffer => {
     const header = Buffer.alloc(4);
     if (options.bigEndian === true) {
@@ -185,7 +185,8 @@ export function nflog(payload: Uint8Array, options: { family?: number; bigEndian
     return Buffer.concat([header, value, padding]);
   };
   const header = Buffer.from([options.family ?? 2, 0, 0, 1]);
-  return Buffer.concat([header, tlv(1, Buffer.from([0x08, 0x00, 3, 0])), tlv(10, Buffer.from("drop\0")), tlv(9, payload)]);
+  const marks = Array.from({ length: options.extraTlvs ?? 0 }, () => tlv(2, Buffer.from([0, 0, 0, 7])));
+  return Buffer.concat([header, tlv(1, Buffer.from([0x08, 0x00, 3, 0])), tlv(10, Buffer.from("drop\0")), ...marks, tlv(9, payload)]);
 }
 
 /** Prepends a GRE header (RFC 2784, RFC 2890) with the optional checksum, key and sequence words. */
