@@ -145,9 +145,26 @@ function claimEntry(client: u32, server: u32): usize {
 /** Marks an entry changed: its earlier copy is stale and its next hit alerts. */
 function markChanged(entry: usize): void {
   store<u8>(entry, 1, ENTRY_UNREPORTED);
+  markReordered(entry);
+}
+
+/**
+ * Marks an entry whose names changed order only: its earlier copy and its
+ * version are stale, but the same names do not make a suppressed hit alert again.
+ */
+function markReordered(entry: usize): void {
   store<u32>(entry, 0, ENTRY_COPY_BATCH);
   namesVersion += 1;
   store<f64>(entry, namesVersion, ENTRY_VERSION);
+}
+
+/** Returns whether slot `index` of `entry` was seen last of its `count` slots. */
+function isNewestSlot(entry: usize, count: i32, index: i32): bool {
+  const seen = load<u32>(entry + ENTRY_HEADER_SIZE + <usize>index * SLOT_SIZE, SLOT_LAST_SEEN);
+  for (let i = 0; i < count; i++) {
+    if (i != index && load<u32>(entry + ENTRY_HEADER_SIZE + <usize>i * SLOT_SIZE, SLOT_LAST_SEEN) > seen) return false;
+  }
+  return true;
 }
 
 /** A lower-cased copy of the name being recorded, so the caller's bytes stay unchanged. */
@@ -189,11 +206,15 @@ export function recordName(client: u32, server: u32, source: u8, original: usize
   for (let i = 0; i < count; i++) {
     const slot = entry + ENTRY_HEADER_SIZE + <usize>i * SLOT_SIZE;
     if (<u32>load<u8>(slot, SLOT_LENGTH) != length || memory.compare(slot + SLOT_BYTES, name, length) != 0) continue;
+    // Hits list names newest first, so a name that moves to the front changes what they show.
+    const movesToFront = !isNewestSlot(entry, count, i);
     store<u32>(slot, now, SLOT_LAST_SEEN);
     const sources = load<u8>(slot, SLOT_SOURCES);
     if ((sources & source) == 0) {
       store<u8>(slot, sources | source, SLOT_SOURCES);
       markChanged(entry);
+    } else if (movesToFront) {
+      markReordered(entry);
     }
     return;
   }

@@ -320,6 +320,27 @@ describe("HTTP Host headers", () => {
     });
   }
 
+  it("orders names newest first at every chunk split", () => {
+    // Three flows from one client to one server: Host a, then b, then a again.
+    const request = (port: number, host: string): IPv4Options => ({
+      src: CLIENT,
+      dst: SHARED,
+      proto: 6,
+      srcPort: port,
+      dstPort: 80,
+      seq: 1001,
+      tcpFlags: PSH_ACK,
+      payload: httpRequest("GET", [`Host: ${host}`]),
+    });
+    const bytes = capture([request(50001, "a.example"), request(50002, "b.example"), request(50003, "a.example")]);
+    const expected = [["a.example(http)"], ["b.example(http)", "a.example(http)"], ["a.example(http)", "b.example(http)"]];
+    assert.deepEqual(namesOf(scanBytes(bytes, { list: LIST })), expected);
+    for (let split = 1; split < bytes.length; split++) {
+      const result = scanBytes(bytes, { list: LIST, chunkSizes: [split, bytes.length] });
+      assert.deepEqual(namesOf(result), expected, `split at byte ${split}`);
+    }
+  });
+
   it("counts a request without Host", () => {
     const result = scan([segment(CLIENT, SHARED, httpRequest("GET", ["Accept: */*"]), 0, 80)]);
     assert.equal(result.counters.httpNoHost, 1);
