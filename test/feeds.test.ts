@@ -122,6 +122,13 @@ describe("safety policy", () => {
     const apart = Uint32Array.from([entry("11.0.0.0/8").first, entry("12.0.0.0/8").first]);
     assert.deepEqual(checkMergedRanges(apart, Uint32Array.from([entry("11.0.0.0/8").last, entry("12.0.0.0/8").last]), policy), []);
   });
+
+  it("accepts merged ranges across an exception's edge", () => {
+    const excepted = createPolicy({ reservedRanges: ["100.64.0.0/10"], reservedExceptions: ["100.64.0.0/19"] });
+    const starts = Uint32Array.from([entry("100.63.255.0/24").first, entry("100.64.0.0/19").first]);
+    const ends = Uint32Array.from([entry("100.63.255.0/24").last, entry("100.64.0.0/19").last]);
+    assert.deepEqual(checkMergedRanges(starts, ends, excepted), []);
+  });
 });
 
 describe("allowlist", () => {

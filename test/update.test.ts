@@ -363,16 +363,36 @@ describe("repfilter update", () => {
     assert.match(scan.stdout, /192\.168\.1\.2:5000 -> 203\.0\.113\.7:53 dir=outbound match=dst/);
   });
 
-  it("rejects feeds that merge into a block shorter than /8", async () => {
-    server.route("/twelve.txt", serve("12.0.0.0/8\n"));
-    server.route("/thirteen.txt", serve("13.0.0.0/8\n"));
+  it("accepts adjacent /8 blocks from two feeds", async () => {
+    server.route("/four.txt", serve("4.0.0.0/8\n"));
+    server.route("/five.txt", serve("5.0.0.0/8\n"));
     const space = workspace([
-      { name: "twelve", url: server.url("/twelve.txt"), format: "plain" },
-      { name: "thirteen", url: server.url("/thirteen.txt"), format: "plain" },
+      { name: "four", url: server.url("/four.txt"), format: "plain" },
+      { name: "five", url: server.url("/five.txt"), format: "plain" },
     ]);
     const result = await update(space);
+    assert.equal(result.status, 0, result.stderr);
+    assert.doesNotMatch(result.stderr, /error/);
+    assert.deepEqual(listRanges(space.output), ["4.0.0.0/8 four", "5.0.0.0/8 five"]);
+  });
+
+  it("keeps the list when it exceeds maxListedAddresses", async () => {
+    server.route("/twelve.txt", serve("12.0.0.0/8\n"));
+    server.route("/thirteen.txt", serve("13.0.0.0/9\n"));
+    const space = workspace(
+      [
+        { name: "twelve", url: server.url("/twelve.txt"), format: "plain" },
+        { name: "thirteen", url: server.url("/thirteen.txt"), format: "plain" },
+      ],
+      { policy: { ...FIXTURE_POLICY, maxListedAddresses: 20_000_000 } },
+    );
+    const result = await update(space);
     assert.equal(result.status, 2);
-    assert.match(result.stderr, /the merged list is unsafe: merged ranges 12\.0\.0\.0-13\.255\.255\.255 cover 12\.0\.0\.0\/7, a block shorter than \/8/);
+    assert.match(
+      result.stderr,
+      /error: the merged list covers 25165824 addresses \(0\.6% of the IPv4 space\), more than policy\.maxListedAddresses \(20000000\); the broadest feeds: twelve \(16777216 addresses\), thirteen \(8388608 addresses\)\n/,
+    );
+    assert.match(result.stderr, /left unchanged; disable or narrow the broadest feeds, or raise policy\.maxListedAddresses/);
     assert.throws(() => readFileSync(space.output), { code: "ENOENT" });
   });
 

@@ -54,8 +54,9 @@ The per-feed table goes to stdout; the log goes to stderr.
 
 Exit status: 0 when the list was written with data from every enabled feed (some
 perhaps from their last good copy), 1 when it was written but some feeds had no
-usable data, 2 when nothing was written (no usable feed, an unsafe merged list,
-an invalid config). With --daemon: 0 after SIGTERM or SIGINT.`;
+usable data, 2 when nothing was written (no usable feed, a merged list over
+policy.maxListedAddresses, an invalid config). With --daemon: 0 after SIGTERM
+or SIGINT.`;
 
 export async function main(argv: string[], io: ScanIO): Promise<number> {
   let status = 0;

@@ -62,7 +62,7 @@ export const FEED_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 const TOP_LEVEL_KEYS = ["includeDefaultFeeds", "feeds", "allowlist", "policy", "fetch", "maxAgeDays", "historyDays"];
 const FEED_KEYS = ["name", "url", "format", "enabled", "options"];
-const POLICY_KEYS = ["minPrefixLength", "reservedRanges", "reservedExceptions"];
+const POLICY_KEYS = ["minPrefixLength", "reservedRanges", "reservedExceptions", "maxListedAddresses"];
 
 type Json = Record<string, unknown>;
 
@@ -220,12 +220,14 @@ function validatePolicy(policy: Json, where: (field: string) => string): SafetyP
     if (!POLICY_KEYS.includes(key)) throw new ConfigError(`${where(`policy.${key}`)}: unknown field; expected one of ${POLICY_KEYS.join(", ")}`);
   }
   const minPrefixLength = validateNumber(policy.minPrefixLength, where("policy.minPrefixLength"), 0, 32, true);
+  const maxListedAddresses = validateNumber(policy.maxListedAddresses, where("policy.maxListedAddresses"), 1, 2 ** 32, true);
   validateRanges(policy.reservedRanges, where("policy.reservedRanges"));
   validateRanges(policy.reservedExceptions, where("policy.reservedExceptions"));
   return createPolicy({
     minPrefixLength,
     reservedRanges: policy.reservedRanges as string[],
     reservedExceptions: policy.reservedExceptions as string[],
+    maxListedAddresses,
   });
 }
 
