@@ -10,6 +10,7 @@ import { BUNDLED_CONFIG_PATH, ConfigError, mergeConfig } from "../src/feeds/conf
 import { FeedError } from "../src/feeds/errors.js";
 import { splitCsvRow } from "../src/feeds/parse-csv.js";
 import { applyPolicy, checkMergedRanges, createPolicy } from "../src/feeds/policy.js";
+import { redactUrl, redactUrlsInText } from "../src/feeds/redact.js";
 import { formatRange, parseEntry } from "../src/lists/ipv4.js";
 
 const bundled = JSON.parse(readFileSync(BUNDLED_CONFIG_PATH, "utf8")) as Record<string, unknown>;
@@ -81,6 +82,25 @@ describe("feeds config", () => {
     for (const [user, message] of cases) {
       assert.throws(() => mergeConfig(bundled, user, "user.json", []), (error: unknown) => error instanceof ConfigError && message.test(error.message), JSON.stringify(user));
     }
+  });
+});
+
+describe("URL redaction", () => {
+  it("hides user information and credential parameters", () => {
+    const cases: Array<[string, string]> = [
+      ["https://user:pass@feeds.example/list.txt", "https://***@feeds.example/list.txt"],
+      ["https://token@feeds.example/list.txt?key=abc", "https://***@feeds.example/list.txt?key=***"],
+      ["https://feeds.example/l?api_key=1&format=csv&access_token=2#top", "https://feeds.example/l?api_key=***&format=csv&access_token=***#top"],
+      ["https://feeds.example/l?Auth=1&apikey=2&secret=3&password=4&sig=5", "https://feeds.example/l?Auth=***&apikey=***&secret=***&password=***&sig=***"],
+      ["https://feeds.example/user@name/list.txt", "https://feeds.example/user@name/list.txt"],
+      ["https://feeds.example/list.txt?format=plain", "https://feeds.example/list.txt?format=plain"],
+      ["https://user:pa/ss@feeds.example/list.txt", "https://***@feeds.example/list.txt"],
+    ];
+    for (const [url, shown] of cases) assert.equal(redactUrl(url), shown, url);
+  });
+
+  it("redacts URLs inside a message", () => {
+    assert.equal(redactUrlsInText("connect to http://u:p@192.0.2.1/x?token=t failed"), "connect to http://***@192.0.2.1/x?token=*** failed");
   });
 });
 

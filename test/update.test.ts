@@ -420,6 +420,38 @@ describe("repfilter update", () => {
     assert.equal(server.maxActive, 2);
   });
 
+  it("hides credentials in URLs on success and failure", async () => {
+    const expected = `Basic ${Buffer.from("reader:s3cret-pw").toString("base64")}`;
+    server.route("/private.txt", (request, response) => {
+      const authorized = request.headers.authorization === expected && request.url?.endsWith("?key=s3cret-key&format=txt");
+      response.writeHead(authorized ? 200 : 401, { "content-type": "text/plain" }).end(authorized ? "192.0.2.44\n" : "unauthorized\n");
+    });
+    server.route("/private-500.txt", (_request, response) => {
+      response.writeHead(500, { "content-type": "text/plain" }).end("error\n");
+    });
+    const closed = new FeedServer();
+    await closed.start();
+    const refusedUrl = closed.url("/x.txt").replace("http://", "http://reader:s3cret-pw@");
+    await closed.close();
+    const withCredentials = (path: string, query: string): string => `${server.url(path).replace("http://", "http://reader:s3cret-pw@")}?${query}`;
+    const space = workspace([
+      { name: "private", url: withCredentials("/private.txt", "key=s3cret-key&format=txt"), format: "plain" },
+      { name: "broken", url: withCredentials("/private-500.txt", "api_key=s3cret-key&token=s3cret-token"), format: "plain" },
+      { name: "refused", url: `${refusedUrl}?auth=s3cret-auth`, format: "plain" },
+    ]);
+
+    const result = await update(space);
+
+    assert.equal(result.status, 1, result.stderr);
+    assert.deepEqual(tableRow(result.stdout, "private").slice(0, 3), ["private", "updated", "1"]);
+    assert.match(result.stderr, /broken: HTTP 500 from http:\/\/\*\*\*@127\.0\.0\.1:\d+\/private-500\.txt\?api_key=\*\*\*&token=\*\*\*/);
+    assert.match(result.stderr, /refused: the connection was refused for http:\/\/\*\*\*@127\.0\.0\.1:\d+\/x\.txt\?auth=\*\*\*/);
+    assert.match(tableRow(result.stdout, "broken")[5] ?? "", /^HTTP 500 from http:\/\/\*\*\*@127\.0\.0\.1/);
+    for (const [stream, text] of [["stdout", result.stdout], ["stderr", result.stderr]]) {
+      assert.doesNotMatch(text!, /s3cret|reader/, `${stream} shows a credential:\n${text}`);
+    }
+  });
+
   it("reports an invalid config in one line", async () => {
     const directory = temporaryDirectory();
     const config = join(directory, "feeds.json");

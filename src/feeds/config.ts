@@ -11,6 +11,7 @@ import type { Environment } from "../blocklist/load.js";
 import { FEED_FORMATS, isFeedFormat, type FeedFormat } from "./formats.js";
 import type { FeedOptions } from "./options.js";
 import { createPolicy, parseRangeList, type AddressRange, type SafetyPolicy } from "./policy.js";
+import { redactUrl } from "./redact.js";
 
 export interface FeedConfig {
   name: string;
@@ -148,7 +149,8 @@ function validateFeed(feed: Json, label: string, where: (field: string) => strin
   if (!FEED_NAME.test(name)) throw new ConfigError(`${where(`${label}.name`)}: "${name}" is invalid; use 1-64 letters, digits, '.', '_' or '-'`);
   const url = feed.url;
   if (typeof url !== "string" || !/^https?:\/\//i.test(url) || !URL.canParse(url)) {
-    throw new ConfigError(`${where(`${label}.url`)}: expected an http:// or https:// URL, got ${JSON.stringify(url)}`);
+    const shown = typeof url === "string" ? redactUrl(url) : url;
+    throw new ConfigError(`${where(`${label}.url`)}: expected an http:// or https:// URL, got ${JSON.stringify(shown)}`);
   }
   const format = feed.format;
   if (typeof format !== "string" || !isFeedFormat(format)) {

@@ -6,6 +6,7 @@
 import type { Dispatcher } from "undici";
 import type { FeedConfig, UpdateConfig } from "../feeds/config.js";
 import type { FeedEntry } from "../feeds/parse-result.js";
+import { redactUrl } from "../feeds/redact.js";
 import { formatBytes } from "../output/summary.js";
 import { evaluateBody, type Evaluation } from "./evaluate.js";
 import { fetchFeed, FetchError, type FetchResult } from "./http.js";
@@ -63,7 +64,7 @@ export async function updateFeed(feed: FeedConfig, context: FeedUpdateContext): 
     const elapsed = (): string => formatDuration(performance.now() - started);
     if (result.kind === "not-modified") {
       if (cached === undefined) {
-        failure = `HTTP 304 Not Modified, but there is no stored copy to reuse (${feed.url})`;
+        failure = `HTTP 304 Not Modified, but there is no stored copy to reuse (${redactUrl(feed.url)})`;
       } else {
         const outcome = await reuseCached(feed, cached, result, context, elapsed);
         if (typeof outcome !== "string") return outcome;
@@ -73,7 +74,7 @@ export async function updateFeed(feed: FeedConfig, context: FeedUpdateContext): 
       const evaluation = evaluateBody(feed, result.body, config.policy, config.fetch.maxBodyBytes, log, "download");
       if (!("failure" in evaluation)) return await storeDownload(feed, cached, result, evaluation, context, elapsed);
       const served = result.contentType !== undefined ? `, served as ${result.contentType}` : "";
-      failure = `${evaluation.failure} (HTTP 200${served} from ${result.url})`;
+      failure = `${evaluation.failure} (HTTP 200${served} from ${redactUrl(result.url)})`;
     }
   } catch (error) {
     if (!(error instanceof FetchError)) throw error;

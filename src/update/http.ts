@@ -3,7 +3,9 @@
 // errors and 5xx statuses. Redirects are followed here rather than by undici, so
 // that each hop is counted and only http and https are followed.
 // undici.request() does not decode Content-Encoding (only fetch() does), so this
-// module does.
+// module does. undici 7 also ignores user information in a URL, so this module
+// sends it as HTTP Basic authentication, to the URL's own origin only.
+// URLs in messages are redacted: they may carry credentials.
 
 import { setTimeout as sleep } from "node:timers/promises";
 import { inflateRawSync, inflateSync } from "node:zlib";
@@ -11,6 +13,7 @@ import { Agent, request, type Dispatcher } from "undici";
 import { gunzipStrict } from "../feeds/body.js";
 import type { FetchSettings } from "../feeds/config.js";
 import { FeedError } from "../feeds/errors.js";
+import { redactUrl, redactUrlsInText } from "../feeds/redact.js";
 import { VERSION } from "../version.js";
 
 export const USER_AGENT = `repfilter/${VERSION} (IP blocklist updater)`;
@@ -108,12 +111,24 @@ async function fetchOnce(url: string, options: FetchOptions): Promise<BodyRespon
   const headers: Record<string, string> = { "user-agent": USER_AGENT, "accept-encoding": "gzip, deflate", accept: "*/*" };
   if (options.validators?.etag !== undefined) headers["if-none-match"] = options.validators.etag;
   if (options.validators?.lastModified !== undefined) headers["if-modified-since"] = options.validators.lastModified;
+  const credentials = basicCredentials(url);
 
   try {
     let current = url;
     for (let redirects = 0; ; redirects++) {
-      const response = await request(current, { method: "GET", headers, dispatcher: options.dispatcher, signal });
+      const target = new URL(current);
+      // A redirect to another origin must not receive the credentials.
+      const sendCredentials = credentials !== undefined && target.origin === credentials.origin;
+      target.username = "";
+      target.password = "";
+      const response = await request(target, {
+        method: "GET",
+        headers: sendCredentials ? { ...headers, authorization: credentials.header } : headers,
+        dispatcher: options.dispatcher,
+        signal,
+      });
       const status = response.statusCode;
+      const shown = redactUrl(current);
       if (REDIRECT_STATUSES.has(status)) {
         await response.body.dump();
         current = nextLocation(current, header(response.headers, "location"), status, redirects, settings.maxRedirects);
@@ -126,34 +141,57 @@ async function fetchOnce(url: string, options: FetchOptions): Promise<BodyRespon
       }
       if (status !== 200) {
         await response.body.dump();
-        throw new FetchError("ERR_FEED_HTTP", `HTTP ${status} from ${current}`, { status, retryable: status >= 500 });
+        throw new FetchError("ERR_FEED_HTTP", `HTTP ${status} from ${shown}`, { status, retryable: status >= 500 });
       }
-      const wire = await readLimited(response, settings.maxBodyBytes, current);
-      const body = decodeContentEncoding(wire, header(response.headers, "content-encoding"), settings.maxBodyBytes, current);
+      const wire = await readLimited(response, settings.maxBodyBytes, shown);
+      const body = decodeContentEncoding(wire, header(response.headers, "content-encoding"), settings.maxBodyBytes, shown);
       const contentType = header(response.headers, "content-type");
       return { kind: "body", status, body, wireBytes: wire.length, ...(contentType !== undefined ? { contentType } : {}), validators, url: current };
     }
   } catch (error) {
     if (total.aborted && options.signal?.aborted !== true) {
-      throw new FetchError("ERR_FEED_TIMEOUT", `timed out after ${settings.totalTimeoutSeconds} s in total (totalTimeoutSeconds) for ${url}`, { retryable: true });
+      throw new FetchError("ERR_FEED_TIMEOUT", `timed out after ${settings.totalTimeoutSeconds} s in total (totalTimeoutSeconds) for ${redactUrl(url)}`, {
+        retryable: true,
+      });
     }
     throw error;
   }
 }
 
+/** The Basic authentication header for a URL's user information, and the origin it may go to. */
+function basicCredentials(url: string): { header: string; origin: string } | undefined {
+  const parsed = new URL(url);
+  if (parsed.username === "" && parsed.password === "") return undefined;
+  const userPass = `${decodeUserInfo(parsed.username)}:${decodeUserInfo(parsed.password)}`;
+  return { header: `Basic ${Buffer.from(userPass, "utf8").toString("base64")}`, origin: parsed.origin };
+}
+
+/** Undoes percent-encoding; a malformed sequence is sent as written. */
+function decodeUserInfo(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
 function nextLocation(current: string, location: string | undefined, status: number, redirects: number, maxRedirects: number): string {
-  if (location === undefined) throw new FetchError("ERR_FEED_HTTP", `HTTP ${status} without a Location header from ${current}`, { status, retryable: false });
+  const shown = redactUrl(current);
+  if (location === undefined) throw new FetchError("ERR_FEED_HTTP", `HTTP ${status} without a Location header from ${shown}`, { status, retryable: false });
   if (redirects >= maxRedirects) {
-    throw new FetchError("ERR_FEED_REDIRECTS", `more than ${maxRedirects} redirects (maxRedirects), the last from ${current} to ${location}`, { status, retryable: false });
+    throw new FetchError("ERR_FEED_REDIRECTS", `more than ${maxRedirects} redirects (maxRedirects), the last from ${shown} to ${redactUrl(location)}`, {
+      status,
+      retryable: false,
+    });
   }
   let next: URL;
   try {
     next = new URL(location, current);
   } catch {
-    throw new FetchError("ERR_FEED_HTTP", `invalid redirect Location ${JSON.stringify(location)} from ${current}`, { status, retryable: false });
+    throw new FetchError("ERR_FEED_HTTP", `invalid redirect Location ${JSON.stringify(redactUrl(location))} from ${shown}`, { status, retryable: false });
   }
   if (next.protocol !== "http:" && next.protocol !== "https:") {
-    throw new FetchError("ERR_FEED_HTTP", `redirect to a ${next.protocol} URL from ${current}; only http and https are followed`, { status, retryable: false });
+    throw new FetchError("ERR_FEED_HTTP", `redirect to a ${next.protocol} URL from ${shown}; only http and https are followed`, { status, retryable: false });
   }
   return next.href;
 }
@@ -189,7 +227,7 @@ async function readLimited(response: Dispatcher.ResponseData, maxBytes: number, 
   return Buffer.concat(chunks, length);
 }
 
-/** Undoes Content-Encoding. An encoding other than gzip, deflate or identity fails the download. */
+/** Undoes Content-Encoding. An encoding other than gzip, deflate or identity fails the download. `url` is for messages only. */
 export function decodeContentEncoding(body: Buffer, encoding: string | undefined, maxBytes: number, url: string): Buffer {
   const name = (encoding ?? "identity").trim().toLowerCase();
   try {
@@ -225,7 +263,7 @@ function describeNetworkError(error: unknown, url: string, options: FetchOptions
   if (options.signal?.aborted === true) return new FetchError("ERR_FEED_ABORTED", "cancelled (the updater is stopping)", { retryable: false });
   const code = (error as { code?: string }).code ?? "";
   const describe = NETWORK_MESSAGES[code];
-  const reason = describe !== undefined ? describe(options.settings) : `network error: ${(error as Error).message}${code !== "" ? ` (${code})` : ""}`;
-  const message = `${reason} for ${url}`;
+  const reason = describe !== undefined ? describe(options.settings) : `network error: ${redactUrlsInText((error as Error).message)}${code !== "" ? ` (${code})` : ""}`;
+  const message = `${reason} for ${redactUrl(url)}`;
   return new FetchError("ERR_FEED_NETWORK", message, { retryable: true });
 }
