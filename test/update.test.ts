@@ -301,6 +301,32 @@ describe("repfilter update", () => {
     assert.match(second.stderr, /talos: HTTP 503 .*; the last good copy is \d+ m?s old, past maxAgeDays \(0\), so the feed is left out of the list/);
   });
 
+  it("counts a validatedAt in the future as now", async () => {
+    server.route("/future.txt", serve("192.0.2.55\n"));
+    const space = workspace([{ name: "future", url: server.url("/future.txt"), format: "plain" }], { maxAgeDays: 1 });
+    assert.equal((await update(space)).status, 0);
+    const statePath = join(space.state, "feeds", "future.json");
+    const state = JSON.parse(readFileSync(statePath, "utf8")) as Record<string, unknown>;
+    writeFileSync(statePath, JSON.stringify({ ...state, validatedAt: Date.now() + 30 * 86_400_000 }));
+    server.route("/future.txt", failFirst(100, 500, serve("")));
+
+    const second = await update(space);
+
+    assert.equal(second.status, 0, second.stderr);
+    const row = tableRow(second.stdout, "future");
+    assert.deepEqual(row.slice(0, 3), ["future", "stale", "1"]);
+    assert.match(row[4]!, /^\d+ m?s$/);
+    assert.match(second.stderr, /future: its last good copy was validated at \S+, later than the current time \S+ \(a clock set back or an edited state file\); counting it as validated now/);
+    assert.equal(second.stderr.match(/later than the current time/g)?.length, 1);
+    assert.match(second.stderr, /keeping the last good copy from \d+ m?s ago/);
+    const stored = JSON.parse(readFileSync(statePath, "utf8")) as { validatedAt: number };
+    assert.ok(stored.validatedAt <= Date.now());
+
+    const third = await update(space);
+    assert.doesNotMatch(third.stderr, /later than the current time/);
+    assert.equal(tableRow(third.stdout, "future")[1], "stale");
+  });
+
   it("flags a feed that shrinks by more than half", async () => {
     server.route("/shrink.txt", serve(fixture("hostile-garbage-5pct.txt")));
     const space = workspace([{ name: "shrink", url: server.url("/shrink.txt"), format: "plain" }]);

@@ -51,7 +51,7 @@ export async function updateFeed(feed: FeedConfig, context: FeedUpdateContext): 
   const { config, log } = context;
   const started = performance.now();
   const stored = await readStored(feed, context);
-  const cached = stored !== undefined && stored.state.url === feed.url ? stored : undefined;
+  const cached = stored !== undefined && stored.state.url === feed.url ? await clampFutureTime(feed, stored, context) : undefined;
   let failure: string;
   try {
     const result = await fetchFeed(feed.url, {
@@ -90,6 +90,28 @@ async function readStored(feed: FeedConfig, context: FeedUpdateContext): Promise
     context.log.warning(`${feed.name}: cannot read its last good copy in ${context.state.directory} (${describeError(error)}); going on without it`);
     return undefined;
   }
+}
+
+/**
+ * Counts a last good copy validated in the future (a clock set back, an edited
+ * state file) as validated now, and stores that time. Its age then never goes
+ * negative, and it still expires maxAgeDays from now.
+ */
+async function clampFutureTime(feed: FeedConfig, cached: CachedFeed, context: FeedUpdateContext): Promise<CachedFeed> {
+  const now = context.now();
+  if (cached.state.validatedAt <= now) return cached;
+  context.log.warning(
+    `${feed.name}: its last good copy was validated at ${formatTime(cached.state.validatedAt)}, later than the current time ${formatTime(now)} ` +
+      "(a clock set back or an edited state file); counting it as validated now",
+  );
+  const state = { ...cached.state, validatedAt: now, downloadedAt: Math.min(cached.state.downloadedAt, now) };
+  await storeState(feed, context, () => context.state.writeState(feed.name, state));
+  return { ...cached, state };
+}
+
+/** Formats ms since the Unix epoch as ISO 8601, or as the number when no date has it. */
+function formatTime(ms: number): string {
+  return Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : `${ms} ms after the Unix epoch`;
 }
 
 /** Stores state; a failure is logged, because the list can still use this run's data. */
