@@ -71,7 +71,8 @@ describe("feeds config", () => {
     const cases: Array<[Record<string, unknown>, RegExp]> = [
       [{ feed: [] }, /^feeds config user\.json: feed: unknown field; expected one of includeDefaultFeeds, /],
       [{ feeds: [{ name: "feodo", format: "xml" }] }, /feeds\[0\] \(feodo\)\.format: expected one of plain, ipport, .*, got "xml"/],
-      [{ feeds: [{ name: "feodo", options: { column: "x" } }] }, /feeds\[0\] \(feodo\)\.options\.column: not an option of the plain format; it takes allowEmpty, maxRejectedRatio, comment, trailer/],
+      [{ feeds: [{ name: "feodo", options: { column: "x" } }] }, /feeds\[0\] \(feodo\)\.options\.column: not an option of the plain format; it takes allowEmpty, maxRejectedRatio, maxEntries, comment, trailer/],
+      [{ feeds: [{ name: "feodo", options: { maxEntries: 0 } }] }, /options\.maxEntries: expected a whole number of entries, 1 or more, got 0/],
       [{ feeds: [{ name: "feodo", options: { trailer: "(" } }] }, /options\.trailer: invalid regular expression/],
       [{ feeds: [{ name: "x y", url: "https://example.net/", format: "plain" }] }, /\.name: "x y" is invalid; use 1-64 letters/],
       [{ feeds: [{ name: "n", url: "https://example.net/", format: "csv", options: { minScore: 3 } }] }, /minScore: needs "scoreColumn"/],

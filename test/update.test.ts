@@ -327,6 +327,25 @@ describe("repfilter update", () => {
     assert.equal(tableRow(third.stdout, "future")[1], "stale");
   });
 
+  it("fails a feed over maxEntries and keeps its last good copy", async () => {
+    const addresses = (count: number): string => Array.from({ length: count }, (_, i) => `198.51.${100 + (i >> 8)}.${i & 255}`).join("\n") + "\n";
+    server.route("/many.txt", serve(addresses(1000)));
+    const space = workspace([{ name: "many", url: server.url("/many.txt"), format: "plain", options: { maxEntries: 1000 } }]);
+    const first = await update(space);
+    assert.equal(first.status, 0, first.stderr);
+    assert.deepEqual(tableRow(first.stdout, "many").slice(0, 3), ["many", "updated", "1000"]);
+    server.route("/many.txt", serve(addresses(1001)));
+
+    const second = await update(space);
+
+    assert.equal(second.status, 0, second.stderr);
+    assert.match(
+      second.stderr,
+      /many: 1001 IPv4 entries, more than the maximum of 1000 \(options\.maxEntries\); raise this feed's options\.maxEntries if that is expected .*; keeping the last good copy/,
+    );
+    assert.deepEqual(tableRow(second.stdout, "many").slice(0, 3), ["many", "stale", "1000"]);
+  });
+
   it("flags a feed that shrinks by more than half", async () => {
     server.route("/shrink.txt", serve(fixture("hostile-garbage-5pct.txt")));
     const space = workspace([{ name: "shrink", url: server.url("/shrink.txt"), format: "plain" }]);

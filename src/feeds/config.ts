@@ -200,6 +200,8 @@ function checkOptionType(key: keyof FeedOptions, value: unknown): string | undef
       return typeof value === "number" && Number.isFinite(value) ? undefined : "expected a number";
     case "maxRejectedRatio":
       return typeof value === "number" && value >= 0 && value <= 1 ? undefined : "expected a number from 0 to 1";
+    case "maxEntries":
+      return Number.isInteger(value) && (value as number) >= 1 ? undefined : "expected a whole number of entries, 1 or more";
     case "match":
       return isObject(value) && Object.values(value).every((item) => typeof item === "string") ? undefined : 'expected an object of column names and string values, like {"status": "online"}';
     case "port":

@@ -19,7 +19,7 @@ import {
 type LineAdder = (text: string, line: number, result: FeedParse) => void;
 
 function parseLines(text: string, options: FeedOptions, comments: string[], trailer: RegExp | undefined, add: LineAdder): FeedParse {
-  const result = emptyParse();
+  const result = emptyParse(options);
   const lines = numberedLines(text);
   const closing = trailer !== undefined ? takeTrailer(lines, trailer, result) : undefined;
   let rows = 0;

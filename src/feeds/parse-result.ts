@@ -4,6 +4,7 @@
 
 import { parseEntry, parseIPv4 } from "../lists/ipv4.js";
 import { splitLines } from "../lists/text-list.js";
+import { DEFAULT_MAX_ENTRIES, type FeedOptions } from "./options.js";
 
 export interface FeedEntry {
   first: number;
@@ -35,10 +36,29 @@ export interface FeedParse {
   failure?: string;
   /** Remarks worth logging, such as a feed announcing that it is retired. */
   notes: string[];
+  /** Most entries kept, from the maxEntries option. */
+  maxEntries: number;
+  /** Entries past `maxEntries`: counted, not kept, and the body fails. */
+  entriesOverLimit: number;
 }
 
-export function emptyParse(): FeedParse {
-  return { entries: [], rejected: [], ipv6Skipped: 0, hostBitsMasked: 0, structured: false, notes: [] };
+export function emptyParse(options: FeedOptions = {}): FeedParse {
+  return {
+    entries: [],
+    rejected: [],
+    ipv6Skipped: 0,
+    hostBitsMasked: 0,
+    structured: false,
+    notes: [],
+    maxEntries: options.maxEntries ?? DEFAULT_MAX_ENTRIES,
+    entriesOverLimit: 0,
+  };
+}
+
+/** Adds an entry, or only counts it once `maxEntries` are kept, so that a huge body cannot fill the memory. */
+export function pushEntry(result: FeedParse, first: number, last: number, line: number): void {
+  if (result.entries.length >= result.maxEntries) result.entriesOverLimit++;
+  else result.entries.push({ first, last, line });
 }
 
 export interface NumberedLine {
@@ -110,7 +130,7 @@ export function checkTrailerCount(trailer: { count?: number } | undefined, rows:
 export function addEntryText(text: string, line: number, result: FeedParse): void {
   const parsed = parseEntry(text);
   if (parsed.kind === "range") {
-    result.entries.push({ first: parsed.first, last: parsed.last, line });
+    pushEntry(result, parsed.first, parsed.last, line);
     if (parsed.hostBitsMasked) result.hostBitsMasked++;
   } else if (parsed.kind === "ipv6") {
     result.ipv6Skipped++;
@@ -150,5 +170,5 @@ export function addAddressPortText(text: string, line: number, result: FeedParse
       return;
     }
   }
-  result.entries.push({ first: address, last: address, line });
+  pushEntry(result, address, address, line);
 }
