@@ -9,6 +9,7 @@ import { mergeRanges, subtractRanges } from "../src/feeds/allowlist.js";
 import { BUNDLED_CONFIG_PATH, ConfigError, mergeConfig } from "../src/feeds/config.js";
 import { FeedError } from "../src/feeds/errors.js";
 import { splitCsvRow } from "../src/feeds/parse-csv.js";
+import { parsePlain } from "../src/feeds/parse-plain.js";
 import { applyPolicy, checkMergedRanges, createPolicy } from "../src/feeds/policy.js";
 import { redactUrl, redactUrlsInText } from "../src/feeds/redact.js";
 import { formatRange, parseEntry } from "../src/lists/ipv4.js";
@@ -176,6 +177,29 @@ describe("feed body checks", () => {
   it("limits the size after decompression", () => {
     const gz = readFileSync(new URL("../../test/fixtures/feeds/spamhaus-drop.txt.gz", import.meta.url));
     assert.throws(() => decodeFeedBody(gz, 100), (error: unknown) => error instanceof FeedError && error.code === "ERR_FEED_TOO_LARGE");
+  });
+});
+
+describe("line lists", () => {
+  it("numbers CRLF lines and stops at the closing line", () => {
+    const result = parsePlain("# head\r\n192.0.2.1\r\n\r\n198.51.100.0/24 # net\r\n# END 2 entries\r\n\r\n  \n", { trailer: "^# END (\\d+) entries$" });
+    assert.equal(result.failure, undefined);
+    assert.deepEqual(result.entries.map((entry) => [formatRange(entry.first, entry.last), entry.line]), [
+      ["192.0.2.1/32", 2],
+      ["198.51.100.0/24", 4],
+    ]);
+  });
+
+  it("fails a list without its closing line", () => {
+    assert.match(parsePlain("192.0.2.1\n# END 5 entries\n192.0.2.2\n", { trailer: "^# END (\\d+) entries$" }).failure ?? "", /^truncated: the closing line/);
+    assert.match(parsePlain("", { trailer: "^# END$" }).failure ?? "", /^truncated/);
+    assert.match(parsePlain("192.0.2.1\n# END 2 entries\n", { trailer: "^# END (\\d+) entries$" }).failure ?? "", /counts 2 rows but the body has 1/);
+  });
+
+  it("keeps at most maxEntries entries and counts the rest", () => {
+    const result = parsePlain("192.0.2.1\n192.0.2.2\n192.0.2.3\n", { maxEntries: 2 });
+    assert.equal(result.entries.length, 2);
+    assert.equal(result.entriesOverLimit, 1);
   });
 });
 

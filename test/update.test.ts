@@ -421,6 +421,19 @@ describe("repfilter update", () => {
     assert.deepEqual(listRanges(space.output), ["4.0.0.0/8 four", "5.0.0.0/8 five"]);
   });
 
+  it("fails one feed whose entries join into a /7", async () => {
+    server.route("/both.txt", serve("12.0.0.0/8\n13.0.0.0/8\n"));
+    server.route("/one.txt", serve("192.0.2.1\n"));
+    const space = workspace([
+      { name: "both", url: server.url("/both.txt"), format: "plain" },
+      { name: "one", url: server.url("/one.txt"), format: "plain" },
+    ]);
+    const result = await update(space);
+    assert.equal(result.status, 1, result.stderr);
+    assert.match(result.stderr, /both: its entries together are unsafe: merged ranges 12\.0\.0\.0-13\.255\.255\.255 cover 12\.0\.0\.0\/7, a block shorter than \/8/);
+    assert.deepEqual(listRanges(space.output), ["192.0.2.1/32 one"]);
+  });
+
   it("keeps the list when it exceeds maxListedAddresses", async () => {
     server.route("/twelve.txt", serve("12.0.0.0/8\n"));
     server.route("/thirteen.txt", serve("13.0.0.0/9\n"));

@@ -74,6 +74,22 @@ export function numberedLines(text: string): NumberedLine[] {
   return lines.map((line, index) => ({ line: index + 1, text: line }));
 }
 
+/**
+ * Calls `visit` with each line of `text` before offset `end` and its 1-based
+ * number, as numberedLines splits them, without holding all lines at once: a
+ * feed of millions of lines would otherwise keep an object and a string per line.
+ */
+export function forEachLine(text: string, end: number, visit: (line: string, number: number) => void): void {
+  let start = 0;
+  for (let number = 1; start < end; number++) {
+    let stop = text.indexOf("\n", start);
+    if (stop < 0 || stop > end) stop = end;
+    const lineEnd = stop > start && text.charCodeAt(stop - 1) === 0x0d ? stop - 1 : stop;
+    visit(text.slice(start, lineEnd), number);
+    start = stop + 1;
+  }
+}
+
 /** Returns true when `text` (trimmed) starts with one of the comment prefixes. */
 export function isComment(text: string, prefixes: ReadonlyArray<string>): boolean {
   const trimmed = text.trimStart();
@@ -118,6 +134,29 @@ export function takeTrailer(lines: NumberedLine[], pattern: RegExp, result: Feed
   result.structured = true;
   const countText = match[1];
   return countText !== undefined ? { count: Number(countText) } : {};
+}
+
+/**
+ * Finds the closing line in the text, like takeTrailer: `pattern` must match the
+ * last non-blank line. Returns the offset where that line starts (the data ends
+ * there) and the row count it states, or records a failure and returns undefined.
+ */
+export function findTrailer(text: string, pattern: RegExp, result: FeedParse): { end: number; count?: number } | undefined {
+  let end = text.length;
+  while (end >= 0) {
+    const start = text.lastIndexOf("\n", end - 1) + 1;
+    const line = text.slice(start, end).trim();
+    if (line !== "") {
+      const match = pattern.exec(line);
+      if (match === null) break;
+      result.structured = true;
+      return match[1] !== undefined ? { end: start, count: Number(match[1]) } : { end: start };
+    }
+    if (start === 0) break;
+    end = start - 1;
+  }
+  result.failure = `truncated: the closing line matching /${pattern.source}/ is missing`;
+  return undefined;
 }
 
 /** Records a failure when the closing line's row count differs from the rows read. */

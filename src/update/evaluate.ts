@@ -2,7 +2,7 @@
 // parser, the whole-body checks, then the safety policy, entry by entry and for
 // the feed's entries taken together. Logs what was rejected and why.
 
-import { buildBlocklist } from "../blocklist/build.js";
+import { mergeRanges } from "../feeds/allowlist.js";
 import type { FeedConfig } from "../feeds/config.js";
 import { FeedError } from "../feeds/errors.js";
 import { readFeedBody } from "../feeds/formats.js";
@@ -73,8 +73,9 @@ export function evaluateBody(feed: FeedConfig, body: Uint8Array, policy: SafetyP
     if (rejected.length > SHOWN_REJECTIONS) log.warning(`${label}: ${rejected.length - SHOWN_REJECTIONS} more unsafe entries not shown`);
   }
 
-  const own = buildBlocklist([{ name: feed.name, entries: accepted }], 0);
-  const problems = checkMergedRanges(own.starts, own.ends, policy);
+  // Joined like this, adjacent entries form one range, as they would in the list.
+  const own = mergeRanges(accepted);
+  const problems = checkMergedRanges(Uint32Array.from(own, (range) => range.first), Uint32Array.from(own, (range) => range.last), policy);
   if (problems.length > 0) return { failure: `its entries together are unsafe: ${problems[0]}` };
   return { entries: accepted, invalidLines: parsed.rejected.length, unsafeEntries: rejected.length };
 }
