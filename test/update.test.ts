@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { gzipSync } from "node:zlib";
+import { deflateSync, gzipSync } from "node:zlib";
 import { buildBlocklist } from "../src/blocklist/build.js";
 import { decodeBlocklist, encodeBlocklist } from "../src/blocklist/format.js";
 import { formatRange } from "../src/lists/ipv4.js";
@@ -209,6 +209,24 @@ describe("repfilter update", () => {
     assert.equal(server.requests.find((record) => record.path === "/gzip.txt")?.headers["accept-encoding"], "gzip, deflate");
     assert.deepEqual(listRanges(space.output), ["198.51.100.0/24 gz", "203.0.113.7/32 gz"]);
     assert.match(result.stderr, /bad-gz: cannot decode Content-Encoding gzip from http:\/\/127\.0\.0\.1:\d+\/bad-gzip\.txt: damaged gzip data/);
+  });
+
+  it("fails a compression bomb naming maxBodyBytes", async () => {
+    const bomb = Buffer.alloc(5_000_000, "1");
+    server.route("/bomb-deflate.txt", serve(deflateSync(bomb), { "content-type": "text/plain", "content-encoding": "deflate" }));
+    server.route("/bomb-gzip.txt", serve(gzipSync(bomb), { "content-type": "text/plain", "content-encoding": "gzip" }));
+    server.route("/bomb.txt.gz", serve(gzipSync(bomb), { "content-type": "application/gzip" }));
+    const space = workspace([
+      { name: "deflate", url: server.url("/bomb-deflate.txt"), format: "plain" },
+      { name: "gzip", url: server.url("/bomb-gzip.txt"), format: "plain" },
+      { name: "file", url: server.url("/bomb.txt.gz"), format: "plain" },
+    ]);
+    const result = await update(space);
+    assert.equal(result.status, 2);
+    assert.match(result.stderr, /deflate: body from http:\/\/127\.0\.0\.1:\d+\/bomb-deflate\.txt expands past the maximum of 100000 bytes \(maxBodyBytes\) when its Content-Encoding deflate is undone/);
+    assert.match(result.stderr, /gzip: body from http:\/\/127\.0\.0\.1:\d+\/bomb-gzip\.txt expands past the maximum of 100000 bytes \(maxBodyBytes\) when its Content-Encoding gzip is undone/);
+    assert.match(result.stderr, /file: gzip data expands past the maximum of 100000 bytes \(maxBodyBytes\)/);
+    assert.equal(server.count("/bomb-deflate.txt"), 1);
   });
 
   it("reads a gzip file served without Content-Encoding", async () => {

@@ -45,8 +45,9 @@ export function evaluateBody(feed: FeedConfig, body: Uint8Array, policy: SafetyP
   try {
     parsed = readFeedBody(body, feed.format, feed.options, maxDecodedBytes);
   } catch (error) {
-    if (error instanceof FeedError) return { failure: error.message };
-    throw error;
+    if (!(error instanceof FeedError)) throw error;
+    // The decompression limit is the download's maxBodyBytes; the message names the option.
+    return { failure: error.code === "ERR_FEED_TOO_LARGE" ? `${error.message} (maxBodyBytes)` : error.message };
   }
 
   const label = `${feed.name} (${origin})`;

@@ -237,15 +237,26 @@ export function decodeContentEncoding(body: Buffer, encoding: string | undefined
       // RFC 9110 defines "deflate" as zlib-wrapped data, but some servers send raw deflate.
       try {
         return inflateSync(body, { maxOutputLength: maxBytes });
-      } catch {
+      } catch (error) {
+        if (isTooLarge(error)) throw error;
         return inflateRawSync(body, { maxOutputLength: maxBytes });
       }
     }
   } catch (error) {
+    if (isTooLarge(error)) {
+      throw new FetchError("ERR_FEED_TOO_LARGE", `body from ${url} expands past the maximum of ${maxBytes} bytes (maxBodyBytes) when its Content-Encoding ${name} is undone`, {
+        retryable: false,
+      });
+    }
     const reason = error instanceof FeedError ? error.message : `damaged deflate data: ${(error as Error).message}`;
     throw new FetchError("ERR_FEED_ENCODING", `cannot decode Content-Encoding ${name} from ${url}: ${reason}`, { retryable: false });
   }
   throw new FetchError("ERR_FEED_ENCODING", `unsupported Content-Encoding ${JSON.stringify(name)} from ${url}`, { retryable: false });
+}
+
+/** True for zlib's output limit error (a RangeError) and for gunzipStrict's FeedError for it. */
+function isTooLarge(error: unknown): boolean {
+  return (error as { code?: string }).code === "ERR_BUFFER_TOO_LARGE" || (error instanceof FeedError && error.code === "ERR_FEED_TOO_LARGE");
 }
 
 const NETWORK_MESSAGES: Record<string, (settings: FetchSettings) => string> = {
