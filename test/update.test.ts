@@ -2,7 +2,7 @@
 // server on 127.0.0.1 that serves the feed fixtures and misbehaves on purpose.
 
 import assert from "node:assert/strict";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { lstatSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { deflateSync, gzipSync } from "node:zlib";
@@ -526,6 +526,50 @@ describe("repfilter update", () => {
     for (const [stream, text] of [["stdout", result.stdout], ["stderr", result.stderr]]) {
       assert.doesNotMatch(text!, /s3cret|reader/, `${stream} shows a credential:\n${text}`);
     }
+  });
+
+  it("rejects an output path that is a directory", async () => {
+    server.route("/to-dir.txt", serve("192.0.2.1\n"));
+    const space = workspace([{ name: "feed", url: server.url("/to-dir.txt"), format: "plain" }]);
+    mkdirSync(space.output, { recursive: true });
+    const result = await update(space);
+    assert.equal(result.status, 2);
+    assert.equal(
+      result.stderr,
+      `repfilter: error: cannot write the list to ${space.output}: it is a directory; pass -o with the list file's path, such as ${join(space.output, "blocklist.bin")}\n`,
+    );
+    assert.equal(result.stdout, "");
+    assert.equal(server.count("/to-dir.txt"), 0);
+  });
+
+  it("writes through an output symlink", async () => {
+    server.route("/via-link.txt", serve("192.0.2.1\n"));
+    const space = workspace([{ name: "feed", url: server.url("/via-link.txt"), format: "plain" }]);
+    mkdirSync(join(space.directory, "real"));
+    const target = join(space.directory, "real", "list.bin");
+    const previous = encodeBlocklist(buildBlocklist([{ name: "old", entries: [{ first: 5, last: 5 }] }], 1_700_000_000_000));
+    writeFileSync(target, previous);
+    mkdirSync(join(space.directory, "data"));
+    symlinkSync("../real/list.bin", space.output);
+
+    const result = await update(space);
+
+    assert.equal(result.status, 0, result.stderr);
+    assert.ok(lstatSync(space.output).isSymbolicLink());
+    assert.deepEqual(listRanges(target), ["192.0.2.1/32 feed"]);
+    assert.deepEqual(readFileSync(`${target}.prev`), previous);
+    assert.match(result.stderr, new RegExp(`wrote ${space.output.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")} -> ${target.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}: `));
+  });
+
+  it("creates the file a dangling output symlink names", async () => {
+    server.route("/dangling.txt", serve("192.0.2.2\n"));
+    const space = workspace([{ name: "feed", url: server.url("/dangling.txt"), format: "plain" }]);
+    mkdirSync(join(space.directory, "data"));
+    symlinkSync(join(space.directory, "data", "real.bin"), space.output);
+    const result = await update(space);
+    assert.equal(result.status, 0, result.stderr);
+    assert.ok(lstatSync(space.output).isSymbolicLink());
+    assert.deepEqual(listRanges(join(space.directory, "data", "real.bin")), ["192.0.2.2/32 feed"]);
   });
 
   it("reports an invalid config in one line", async () => {

@@ -6,9 +6,10 @@ import { addressCount, buildBlocklist, type Blocklist } from "../blocklist/build
 import { encodeBlocklist } from "../blocklist/format.js";
 import { mergeRanges, subtractRanges } from "../feeds/allowlist.js";
 import type { UpdateConfig } from "../feeds/config.js";
+import { describeFileError } from "../util/file-errors.js";
 import { updateFeed, type FeedOutcome } from "./feed-update.js";
 import { createDispatcher } from "./http.js";
-import { previousListPath, replaceListKeepingPrevious } from "./list-file.js";
+import { checkListPath, replaceListKeepingPrevious } from "./list-file.js";
 import type { UpdateLog } from "./log.js";
 import { datedEntries } from "./history.js";
 import { StateStore } from "./state.js";
@@ -73,6 +74,12 @@ export async function runUpdate(options: UpdateRunOptions): Promise<UpdateReport
     log.error(`no feed is enabled in ${config.files.join(" + ")}; enable one with "enabled": true`);
     return { outcomes: [], status: 2, written: false };
   }
+  // Checked before any download, so that a wrong -o fails at once.
+  const outputProblem = await checkListPath(options.output);
+  if (outputProblem !== undefined) {
+    log.error(outputProblem);
+    return { outcomes: [], status: 2, written: false };
+  }
 
   const dispatcher = createDispatcher(config.fetch);
   const context = { config, state: new StateStore(options.stateDirectory), dispatcher, log, now, ...(options.signal !== undefined ? { signal: options.signal } : {}) };
@@ -121,18 +128,18 @@ export async function runUpdate(options: UpdateRunOptions): Promise<UpdateReport
     return { outcomes, status: 2, written: false };
   }
 
-  let kept: boolean;
+  let files: { written: string; previous?: string };
   try {
-    kept = await replaceListKeepingPrevious(options.output, encodeBlocklist(list));
+    files = await replaceListKeepingPrevious(options.output, encodeBlocklist(list));
   } catch (error) {
-    log.error(`cannot write ${options.output}: ${(error as Error).message}`);
+    log.error(`cannot write the list to ${options.output}: ${describeFileError(error)}`);
     return { outcomes, status: 2, written: false };
   }
   const stale = outcomes.filter((outcome) => outcome.status === "stale").length;
   log.info(
-    `wrote ${options.output}: ${list.starts.length} ranges (${addressCount(list)} addresses) from ${usable.length} feeds` +
+    `wrote ${files.written === options.output ? options.output : `${options.output} -> ${files.written}`}: ${list.starts.length} ranges (${addressCount(list)} addresses) from ${usable.length} feeds` +
       (stale > 0 ? `, ${stale} of them from a last good copy` : "") +
-      (kept ? `; the previous list is at ${previousListPath(options.output)}` : ""),
+      (files.previous !== undefined ? `; the previous list is at ${files.previous}` : ""),
   );
   if (missing.length > 0) log.warning(`${missing.length} feeds are missing from the list: ${missing.map((outcome) => outcome.name).join(", ")}`);
   return { outcomes, status: missing.length > 0 ? 1 : 0, written: true, ranges: list.starts.length };
