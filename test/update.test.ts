@@ -364,6 +364,32 @@ describe("repfilter update", () => {
     assert.deepEqual(tableRow(second.stdout, "many").slice(0, 3), ["many", "stale", "1000"]);
   });
 
+  it("starts fresh from a state file of the wrong shape", async () => {
+    server.route("/shape.txt", serve("192.0.2.66\n"));
+    const space = workspace([{ name: "shape", url: server.url("/shape.txt"), format: "plain" }]);
+    assert.equal((await update(space)).status, 0);
+    const statePath = join(space.state, "feeds", "shape.json");
+    const cases: Array<[string, RegExp]> = [
+      ["null", /expected a JSON object, got null/],
+      ["[1]", /expected a JSON object, got an array/],
+      ['{"url": 5}', /"url" is not a string/],
+      ["{", /invalid JSON \(.*\)/],
+    ];
+    server.route("/shape.txt", failFirst(100, 500, serve("")));
+    for (const [text, reason] of cases) {
+      writeFileSync(statePath, text);
+      const result = await update(space);
+      assert.equal(result.status, 2, text);
+      assert.match(result.stderr, new RegExp(`shape: its state file is damaged: .*shape\\.json: ${reason.source}; starting fresh, without its last good copy`), text);
+      assert.match(result.stderr, /shape: HTTP 500 .*; there is no last good copy/, text);
+      assert.doesNotMatch(result.stderr, /    at /, text);
+    }
+    server.route("/shape.txt", serve("192.0.2.67\n"));
+    const repaired = await update(space);
+    assert.equal(repaired.status, 0, repaired.stderr);
+    assert.equal((JSON.parse(readFileSync(statePath, "utf8")) as { entries: number }).entries, 1);
+  });
+
   it("flags a feed that shrinks by more than half", async () => {
     server.route("/shrink.txt", serve(fixture("hostile-garbage-5pct.txt")));
     const space = workspace([{ name: "shrink", url: server.url("/shrink.txt"), format: "plain" }]);

@@ -11,7 +11,7 @@ import { formatBytes } from "../output/summary.js";
 import { evaluateBody, type Evaluation } from "./evaluate.js";
 import { fetchFeed, FetchError, type FetchResult } from "./http.js";
 import { formatDuration, type UpdateLog } from "./log.js";
-import { sha256, type CachedFeed, type StateStore } from "./state.js";
+import { sha256, StateError, type CachedFeed, type StateStore } from "./state.js";
 
 export type FeedStatus = "updated" | "not-modified" | "stale" | "failed" | "disabled";
 
@@ -87,6 +87,10 @@ async function readStored(feed: FeedConfig, context: FeedUpdateContext): Promise
   try {
     return await context.state.read(feed.name);
   } catch (error) {
+    if (error instanceof StateError) {
+      context.log.warning(`${feed.name}: its state file is damaged: ${error.message}; starting fresh, without its last good copy`);
+      return undefined;
+    }
     context.log.warning(`${feed.name}: cannot read its last good copy in ${context.state.directory} (${describeError(error)}); going on without it`);
     return undefined;
   }
