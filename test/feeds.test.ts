@@ -80,6 +80,10 @@ describe("feeds config", () => {
       [{ fetch: { retries: -1 } }, /fetch\.retries: expected an integer from 0 to 10, got -1/],
       [{ policy: { reservedRanges: ["10.0.0.0/33"] } }, /"10\.0\.0\.0\/33" is not an IPv4 address, CIDR block or range/],
       [{ allowlist: "192.0.2.1" }, /allowlist: expected a list of addresses/],
+      [
+        { feeds: [{ name: "mine", url: "https://example.net/a", format: "plain" }, { name: "other", url: "https://example.net/b", format: "plain" }, { name: "mine", url: "https://example.net/c", format: "plain" }] },
+        /^feeds config user\.json: feeds\[2\]\.name: duplicate feed name "mine", also at feeds\[0\]; give each feed its own name$/,
+      ],
     ];
     for (const [user, message] of cases) {
       assert.throws(() => mergeConfig(bundled, user, "user.json", []), (error: unknown) => error instanceof ConfigError && message.test(error.message), JSON.stringify(user));

@@ -120,8 +120,16 @@ export function mergeConfig(bundled: Json, user: Json | undefined, userPath: str
   if (includeDefaults) for (const feed of (bundled.feeds as Json[] | undefined) ?? []) feeds.set(String(feed.name), { ...feed });
   const userFeeds = overrides.feeds ?? [];
   if (!Array.isArray(userFeeds)) throw new ConfigError(`${where("feeds")}: expected an array of feed objects`);
+  // A user entry with a bundled feed's name changes that feed; two user entries
+  // with one name are a mistake, because the second would silently win.
+  const userIndexes = new Map<string, number>();
   userFeeds.forEach((feed: unknown, index) => {
     if (!isObject(feed) || typeof feed.name !== "string") throw new ConfigError(`${where(`feeds[${index}]`)}: expected an object with a "name"`);
+    const earlier = userIndexes.get(feed.name);
+    if (earlier !== undefined) {
+      throw new ConfigError(`${where(`feeds[${index}].name`)}: duplicate feed name "${feed.name}", also at feeds[${earlier}]; give each feed its own name`);
+    }
+    userIndexes.set(feed.name, index);
     const base = feeds.get(feed.name);
     // A new format makes the old options meaningless, so they are replaced, not merged.
     const options = base === undefined || (feed.format !== undefined && feed.format !== base.format) ? feed.options : { ...(base.options as Json | undefined), ...(feed.options as Json | undefined) };
