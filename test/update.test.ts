@@ -598,6 +598,39 @@ describe("repfilter update", () => {
     assert.deepEqual(listRanges(join(space.directory, "data", "real.bin")), ["192.0.2.2/32 feed"]);
   });
 
+  it("writes nothing when every feed is disabled", async () => {
+    const space = workspace([
+      { name: "off-a", url: server.url("/never-a"), format: "plain", enabled: false },
+      { name: "off-b", url: server.url("/never-b"), format: "plain", enabled: false },
+    ]);
+    mkdirSync(join(space.directory, "data"));
+    writeFileSync(space.output, "previous list");
+    const result = await update(space);
+    assert.equal(result.status, 2);
+    assert.equal(result.stdout, "");
+    assert.match(result.stderr, /^repfilter: error: every feed in the feeds config \(.*\) is disabled; enable one, as in \{"name":"off-a","enabled":true\} under "feeds"; .* left unchanged\n$/);
+    assert.equal(readFileSync(space.output, "utf8"), "previous list");
+    assert.equal(server.count("/never-a"), 0);
+  });
+
+  it("rejects --schedule without --daemon", async () => {
+    const space = workspace([{ name: "x", url: server.url("/never-scheduled"), format: "plain" }]);
+    const result = await update(space, ["--schedule", "0 * * * *"]);
+    assert.equal(result.status, 2);
+    assert.match(result.stderr, /^repfilter: error: --schedule needs --daemon; add --daemon to update on that schedule, or drop --schedule for a single update\n/);
+    assert.equal(result.stdout, "");
+    assert.equal(server.count("/never-scheduled"), 0);
+  });
+
+  it("prints its help with the exit statuses", async () => {
+    const result = await runCli(["update", "--help"]);
+    assert.equal(result.status, 0);
+    assert.equal(result.stderr, "");
+    assert.match(result.stdout, /^Usage: repfilter update \[options\]/);
+    assert.match(result.stdout, /Exit status: 0 when the list was written/);
+    assert.match(result.stdout, /2 when nothing was written: no feed is enabled/);
+  });
+
   it("reports an invalid config in one line", async () => {
     const directory = temporaryDirectory();
     const config = join(directory, "feeds.json");

@@ -71,7 +71,13 @@ export async function runUpdate(options: UpdateRunOptions): Promise<UpdateReport
   const now = options.now ?? Date.now;
   const enabled = config.feeds.filter((feed) => feed.enabled);
   if (enabled.length === 0) {
-    log.error(`no feed is enabled in ${config.files.join(" + ")}; enable one with "enabled": true`);
+    const files = config.files.join(" + ");
+    if (config.feeds.length === 0) {
+      log.error(`the feeds config (${files}) lists no feeds; add one under "feeds", or drop "includeDefaultFeeds": false; ${options.output} left unchanged`);
+    } else {
+      const example = JSON.stringify({ name: config.feeds[0]!.name, enabled: true });
+      log.error(`every feed in the feeds config (${files}) is disabled; enable one, as in ${example} under "feeds"; ${options.output} left unchanged`);
+    }
     return { outcomes: [], status: 2, written: false };
   }
   // Checked before any download, so that a wrong -o fails at once.
