@@ -433,7 +433,7 @@ describe("repfilter update", () => {
     const result = await runCli(["update", "--config", config, "--output", output, "--state-dir", join(directory, "state")]);
 
     assert.equal(result.status, 0, result.stderr);
-    assert.match(result.stderr, /wide \(download\): 3 unsafe entries rejected by the safety policy \(reserved range: 2, every address, \/0: 1\)/);
+    assert.match(result.stderr, /wide \(download\): 3 unsafe entries rejected by the safety policy \(reserved range: 2, whole address space \(0\.0\.0\.0\/0\): 1\)/);
     assert.match(result.stderr, /wide \(download\): line 2: 10\.0\.0\.0\/8 overlaps 10\.0\.0\.0\/8, private network \(RFC 1918\)/);
     assert.deepEqual(tableRow(result.stdout, "wide").slice(0, 4), ["wide", "updated", "1", "3"]);
     assert.deepEqual(listRanges(output), ["203.0.113.7/32 wide"]);
@@ -496,6 +496,31 @@ describe("repfilter update", () => {
     );
     assert.match(result.stderr, /left unchanged; disable or narrow the broadest feeds, or raise policy\.maxListedAddresses/);
     assert.throws(() => readFileSync(space.output), { code: "ENOENT" });
+  });
+
+  it("uses the singular for counts of one", async () => {
+    server.route("/single.txt", serve("192.0.2.1/24\nnot-an-ip\n2001:db8::1\n10.0.0.0/8\n"));
+    const space = workspace(
+      [
+        { name: "single", url: server.url("/single.txt"), format: "plain" },
+        { name: "gone", url: server.url("/single-404.txt"), format: "plain" },
+      ],
+      { allowlist: ["192.0.2.0/25"] },
+    );
+    const result = await update(space);
+    assert.equal(result.status, 1, result.stderr);
+    const lines = [
+      /single \(download\): 1 invalid line rejected \(/,
+      /single \(download\): 1 IPv6 entry skipped/,
+      /single \(download\): 1 CIDR entry had host bits set; the host bits were cleared/,
+      /single \(download\): 1 unsafe entry rejected by the safety policy \(reserved range: 1\)/,
+      /single: HTTP 200, [0-9.]+ B, 1 entry, 2 rejected, /,
+      /allowlist: 1 entry lost addresses that must never alert/,
+      /wrote .*: 1 range \(128 addresses\) from 1 feed\n/,
+      /warning: 1 feed is missing from the list: gone\n/,
+    ];
+    for (const line of lines) assert.match(result.stderr, line);
+    assert.doesNotMatch(result.stderr, /\b1 (entries|ranges|feeds|lines|addresses)\b/);
   });
 
   it("subtracts the allowlist from config and --allow", async () => {

@@ -9,6 +9,7 @@
 
 import cron, { type ScheduledTask, type TaskContext } from "node-cron";
 import { formatDuration, type UpdateLog } from "./log.js";
+import { plural } from "../output/summary.js";
 import type { UpdateReport } from "./run.js";
 
 export { DEFAULT_SCHEDULE } from "./schedule.js";
@@ -173,6 +174,6 @@ function describeReport(report: UpdateReport): string {
   const counts = new Map<string, number>();
   for (const outcome of report.outcomes) counts.set(outcome.status, (counts.get(outcome.status) ?? 0) + 1);
   const feeds = [...counts].map(([status, count]) => `${count} ${status}`).join(", ");
-  const list = report.written ? `list written with ${report.ranges} ranges` : "list left unchanged";
+  const list = report.written ? `list written with ${plural(report.ranges ?? 0, "range")}` : "list left unchanged";
   return `exit status ${report.status}, ${list}; feeds: ${feeds || "none"}`;
 }

@@ -7,7 +7,7 @@ import type { Dispatcher } from "undici";
 import type { FeedConfig, UpdateConfig } from "../feeds/config.js";
 import type { FeedEntry } from "../feeds/parse-result.js";
 import { redactUrl } from "../feeds/redact.js";
-import { formatBytes } from "../output/summary.js";
+import { formatBytes, plural } from "../output/summary.js";
 import { evaluateBody, type Evaluation } from "./evaluate.js";
 import { fetchFeed, FetchError, type FetchResult } from "./http.js";
 import { formatDuration, type UpdateLog } from "./log.js";
@@ -142,7 +142,7 @@ async function reuseCached(
   if ("failure" in evaluation) return `HTTP 304, but the stored copy is now rejected: ${evaluation.failure}`;
   const validators = { ...cached.state, ...result.validators };
   await storeState(feed, context, () => context.state.writeState(feed.name, { ...validators, url: feed.url, validatedAt: context.now(), entries: evaluation.entries.length }));
-  context.log.info(`${feed.name}: HTTP 304 not modified, ${evaluation.entries.length} entries from the stored copy, ${elapsed()}`);
+  context.log.info(`${feed.name}: HTTP 304 not modified, ${plural(evaluation.entries.length, "entry", "entries")} from the stored copy, ${elapsed()}`);
   return { ...outcomeBase(feed, evaluation), status: "not-modified", ageMs: 0, detail: `HTTP 304, ${elapsed()}` };
 }
 
@@ -160,13 +160,13 @@ async function storeDownload(
   await storeState(feed, context, () => context.state.write(feed.name, state, result.body));
   const size = formatBytes(result.wireBytes);
   context.log.info(
-    `${feed.name}: HTTP ${result.status}, ${size}, ${count} entries, ${evaluation.invalidLines + evaluation.unsafeEntries} rejected, ${elapsed()}` +
+    `${feed.name}: HTTP ${result.status}, ${size}, ${plural(count, "entry", "entries")}, ${evaluation.invalidLines + evaluation.unsafeEntries} rejected, ${elapsed()}` +
       (result.attempts > 1 ? ` (attempt ${result.attempts})` : ""),
   );
   if (count === 0) context.log.warning(`${feed.name}: the feed is well formed but lists no IPv4 entries today`);
   const previous = cached?.state.entries ?? 0;
   if (previous > 0 && count < previous / 2) {
-    context.log.warning(`${feed.name}: shrank from ${previous} to ${count} entries at once (more than half); kept, but check the feed`);
+    context.log.warning(`${feed.name}: shrank from ${previous} to ${plural(count, "entry", "entries")} at once (more than half); kept, but check the feed`);
   }
   return { ...outcomeBase(feed, evaluation), status: "updated", ageMs: 0, detail: `HTTP ${result.status}, ${size}, ${elapsed()}` };
 }
@@ -189,7 +189,7 @@ function fallBack(feed: FeedConfig, cached: CachedFeed | undefined, failure: str
     log.error(`${feed.name}: ${failure}; the last good copy is rejected too (${evaluation.failure}), so the feed is left out of the list`);
     return { ...base, status: "failed", ageMs, detail: failure };
   }
-  log.warning(`${feed.name}: ${failure}; keeping the last good copy from ${formatDuration(ageMs)} ago (${evaluation.entries.length} entries)`);
+  log.warning(`${feed.name}: ${failure}; keeping the last good copy from ${formatDuration(ageMs)} ago (${plural(evaluation.entries.length, "entry", "entries")})`);
   return { ...outcomeBase(feed, evaluation), status: "stale", ageMs, detail: failure };
 }
 

@@ -7,6 +7,7 @@ import { encodeBlocklist } from "../blocklist/format.js";
 import { mergeRanges, subtractRanges } from "../feeds/allowlist.js";
 import type { UpdateConfig } from "../feeds/config.js";
 import { describeFileError } from "../util/file-errors.js";
+import { plural } from "../output/summary.js";
 import { updateFeed, type FeedOutcome } from "./feed-update.js";
 import { createDispatcher } from "./http.js";
 import { checkListPath, replaceListKeepingPrevious } from "./list-file.js";
@@ -117,7 +118,7 @@ export async function runUpdate(options: UpdateRunOptions): Promise<UpdateReport
     // An entry cut only in part keeps its full form: that is what the feed lists.
     sources.push({ name: outcome.name, entries, listed: listed.filter((entry) => !coveredBy(allow, entry)) });
   }
-  if (allowed > 0) log.info(`allowlist: ${allowed} entries lost addresses that must never alert`);
+  if (allowed > 0) log.info(`allowlist: ${plural(allowed, "entry", "entries")} lost addresses that must never alert`);
 
   const list = buildBlocklist(sources, now());
   // Adjacent entries from different feeds may merge into a block shorter than
@@ -127,7 +128,7 @@ export async function runUpdate(options: UpdateRunOptions): Promise<UpdateReport
   const maxListed = config.policy.maxListedAddresses;
   if (listed > maxListed) {
     log.error(
-      `the merged list covers ${listed} addresses (${formatShare(listed)} of the IPv4 space), more than policy.maxListedAddresses (${maxListed}); ` +
+      `the merged list covers ${plural(listed, "address", "addresses")} (${formatShare(listed)} of the IPv4 space), more than policy.maxListedAddresses (${maxListed}); ` +
         `the broadest feeds: ${describeBroadestFeeds(list)}`,
     );
     log.error(`${options.output} left unchanged; disable or narrow the broadest feeds, or raise policy.maxListedAddresses`);
@@ -143,12 +144,19 @@ export async function runUpdate(options: UpdateRunOptions): Promise<UpdateReport
   }
   const stale = outcomes.filter((outcome) => outcome.status === "stale").length;
   log.info(
-    `wrote ${files.written === options.output ? options.output : `${options.output} -> ${files.written}`}: ${list.starts.length} ranges (${addressCount(list)} addresses) from ${usable.length} feeds` +
-      (stale > 0 ? `, ${stale} of them from a last good copy` : "") +
+    `wrote ${files.written === options.output ? options.output : `${options.output} -> ${files.written}`}: ${plural(list.starts.length, "range")} (${plural(addressCount(list), "address", "addresses")}) from ${plural(usable.length, "feed")}` +
+      describeStale(stale, usable.length) +
       (files.previous !== undefined ? `; the previous list is at ${files.previous}` : ""),
   );
-  if (missing.length > 0) log.warning(`${missing.length} feeds are missing from the list: ${missing.map((outcome) => outcome.name).join(", ")}`);
+  if (missing.length > 0) log.warning(`${plural(missing.length, "feed")} ${missing.length === 1 ? "is" : "are"} missing from the list: ${missing.map((outcome) => outcome.name).join(", ")}`);
   return { outcomes, status: missing.length > 0 ? 1 : 0, written: true, ranges: list.starts.length };
+}
+
+/** Describes how many of the feeds in the list came from a last good copy, for the "wrote" line. */
+function describeStale(stale: number, usable: number): string {
+  if (stale === 0) return "";
+  if (stale === usable) return usable === 1 ? " (its last good copy)" : ", all from a last good copy";
+  return `, ${stale} of them from a last good copy`;
 }
 
 /** Formats a share of the 2^32 IPv4 addresses as a percentage, like "26.6%". */
@@ -167,6 +175,6 @@ function describeBroadestFeeds(list: Blocklist): string {
     .map((addresses, source) => ({ name: list.sources[source]!, addresses }))
     .sort((a, b) => b.addresses - a.addresses)
     .slice(0, 3)
-    .map((feed) => `${feed.name} (${feed.addresses} addresses)`)
+    .map((feed) => `${feed.name} (${plural(feed.addresses, "address", "addresses")})`)
     .join(", ");
 }
