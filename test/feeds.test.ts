@@ -200,7 +200,7 @@ describe("line lists", () => {
     assert.match(parsePlain("192.0.2.1\n# END 2 entries\n", { trailer: "^# END (\\d+) entries$" }).failure ?? "", /counts 2 rows but the body has 1/);
   });
 
-  it("keeps at most maxEntries entries and counts the rest", () => {
+  it("caps entries at maxEntries", () => {
     const result = parsePlain("192.0.2.1\n192.0.2.2\n192.0.2.3\n", { maxEntries: 2 });
     assert.equal(result.entries.length, 2);
     assert.equal(result.entriesOverLimit, 1);

@@ -345,7 +345,7 @@ describe("repfilter update", () => {
     assert.equal(tableRow(third.stdout, "future")[1], "stale");
   });
 
-  it("fails a feed over maxEntries and keeps its last good copy", async () => {
+  it("fails a feed over maxEntries", async () => {
     const addresses = (count: number): string => Array.from({ length: count }, (_, i) => `198.51.${100 + (i >> 8)}.${i & 255}`).join("\n") + "\n";
     server.route("/many.txt", serve(addresses(1000)));
     const space = workspace([{ name: "many", url: server.url("/many.txt"), format: "plain", options: { maxEntries: 1000 } }]);
@@ -364,7 +364,7 @@ describe("repfilter update", () => {
     assert.deepEqual(tableRow(second.stdout, "many").slice(0, 3), ["many", "stale", "1000"]);
   });
 
-  it("starts fresh from a state file of the wrong shape", async () => {
+  it("starts fresh from a malformed state file", async () => {
     server.route("/shape.txt", serve("192.0.2.66\n"));
     const space = workspace([{ name: "shape", url: server.url("/shape.txt"), format: "plain" }]);
     assert.equal((await update(space)).status, 0);
@@ -547,7 +547,7 @@ describe("repfilter update", () => {
     assert.equal(server.maxActive, 2);
   });
 
-  it("hides credentials in URLs on success and failure", async () => {
+  it("hides credentials in feed URLs", async () => {
     const expected = `Basic ${Buffer.from("reader:s3cret-pw").toString("base64")}`;
     server.route("/private.txt", (request, response) => {
       const authorized = request.headers.authorization === expected && request.url?.endsWith("?key=s3cret-key&format=txt");
@@ -612,7 +612,7 @@ describe("repfilter update", () => {
     assert.match(result.stderr, new RegExp(`wrote ${space.output.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")} -> ${target.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}: `));
   });
 
-  it("creates the file a dangling output symlink names", async () => {
+  it("follows a dangling output symlink", async () => {
     server.route("/dangling.txt", serve("192.0.2.2\n"));
     const space = workspace([{ name: "feed", url: server.url("/dangling.txt"), format: "plain" }]);
     mkdirSync(join(space.directory, "data"));

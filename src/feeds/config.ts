@@ -120,7 +120,7 @@ export function mergeConfig(bundled: Json, user: Json | undefined, userPath: str
   if (includeDefaults) for (const feed of (bundled.feeds as Json[] | undefined) ?? []) feeds.set(String(feed.name), { ...feed });
   const userFeeds = overrides.feeds ?? [];
   if (!Array.isArray(userFeeds)) throw new ConfigError(`${where("feeds")}: expected an array of feed objects`);
-  // A user entry with a bundled feed's name changes that feed; two user entries
+  // A user entry with a bundled feed's name changes that feed. Two user entries
   // with one name are a mistake, because the second would silently win.
   const userIndexes = new Map<string, number>();
   userFeeds.forEach((feed: unknown, index) => {
@@ -157,8 +157,8 @@ function validateFeed(feed: Json, label: string, where: (field: string) => strin
   if (!FEED_NAME.test(name)) throw new ConfigError(`${where(`${label}.name`)}: "${name}" is invalid; use 1-64 letters, digits, '.', '_' or '-'`);
   const url = feed.url;
   if (typeof url !== "string" || !/^https?:\/\//i.test(url) || !URL.canParse(url)) {
-    const shown = typeof url === "string" ? redactUrl(url) : url;
-    throw new ConfigError(`${where(`${label}.url`)}: expected an http:// or https:// URL, got ${JSON.stringify(shown)}`);
+    const redactedUrl = typeof url === "string" ? redactUrl(url) : url;
+    throw new ConfigError(`${where(`${label}.url`)}: expected an http:// or https:// URL, got ${JSON.stringify(redactedUrl)}`);
   }
   const format = feed.format;
   if (typeof format !== "string" || !isFeedFormat(format)) {

@@ -5,7 +5,7 @@
 // undici.request() does not decode Content-Encoding (only fetch() does), so this
 // module does. undici 7 also ignores user information in a URL, so this module
 // sends it as HTTP Basic authentication, to the URL's own origin only.
-// URLs in messages are redacted: they may carry credentials.
+// URLs in messages are redacted, because they may carry credentials.
 
 import { setTimeout as sleep } from "node:timers/promises";
 import { inflateRawSync, inflateSync } from "node:zlib";
@@ -128,7 +128,7 @@ async function fetchOnce(url: string, options: FetchOptions): Promise<BodyRespon
         signal,
       });
       const status = response.statusCode;
-      const shown = redactUrl(current);
+      const redactedUrl = redactUrl(current);
       if (REDIRECT_STATUSES.has(status)) {
         await response.body.dump();
         current = nextLocation(current, header(response.headers, "location"), status, redirects, settings.maxRedirects);
@@ -141,10 +141,10 @@ async function fetchOnce(url: string, options: FetchOptions): Promise<BodyRespon
       }
       if (status !== 200) {
         await response.body.dump();
-        throw new FetchError("ERR_FEED_HTTP", `HTTP ${status} from ${shown}`, { status, retryable: status >= 500 });
+        throw new FetchError("ERR_FEED_HTTP", `HTTP ${status} from ${redactedUrl}`, { status, retryable: status >= 500 });
       }
-      const wire = await readLimited(response, settings.maxBodyBytes, shown);
-      const body = decodeContentEncoding(wire, header(response.headers, "content-encoding"), settings.maxBodyBytes, shown);
+      const wire = await readLimited(response, settings.maxBodyBytes, redactedUrl);
+      const body = decodeContentEncoding(wire, header(response.headers, "content-encoding"), settings.maxBodyBytes, redactedUrl);
       const contentType = header(response.headers, "content-type");
       return { kind: "body", status, body, wireBytes: wire.length, ...(contentType !== undefined ? { contentType } : {}), validators, url: current };
     }
@@ -158,7 +158,7 @@ async function fetchOnce(url: string, options: FetchOptions): Promise<BodyRespon
   }
 }
 
-/** The Basic authentication header for a URL's user information, and the origin it may go to. */
+/** Builds the Basic authentication header from a URL's user information, with the origin it may be sent to. */
 function basicCredentials(url: string): { header: string; origin: string } | undefined {
   const parsed = new URL(url);
   if (parsed.username === "" && parsed.password === "") return undefined;
@@ -176,10 +176,10 @@ function decodeUserInfo(text: string): string {
 }
 
 function nextLocation(current: string, location: string | undefined, status: number, redirects: number, maxRedirects: number): string {
-  const shown = redactUrl(current);
-  if (location === undefined) throw new FetchError("ERR_FEED_HTTP", `HTTP ${status} without a Location header from ${shown}`, { status, retryable: false });
+  const redactedUrl = redactUrl(current);
+  if (location === undefined) throw new FetchError("ERR_FEED_HTTP", `HTTP ${status} without a Location header from ${redactedUrl}`, { status, retryable: false });
   if (redirects >= maxRedirects) {
-    throw new FetchError("ERR_FEED_REDIRECTS", `more than ${maxRedirects} redirects (maxRedirects), the last from ${shown} to ${redactUrl(location)}`, {
+    throw new FetchError("ERR_FEED_REDIRECTS", `more than ${maxRedirects} redirects (maxRedirects), the last from ${redactedUrl} to ${redactUrl(location)}`, {
       status,
       retryable: false,
     });
@@ -188,10 +188,10 @@ function nextLocation(current: string, location: string | undefined, status: num
   try {
     next = new URL(location, current);
   } catch {
-    throw new FetchError("ERR_FEED_HTTP", `invalid redirect Location ${JSON.stringify(redactUrl(location))} from ${shown}`, { status, retryable: false });
+    throw new FetchError("ERR_FEED_HTTP", `invalid redirect Location ${JSON.stringify(redactUrl(location))} from ${redactedUrl}`, { status, retryable: false });
   }
   if (next.protocol !== "http:" && next.protocol !== "https:") {
-    throw new FetchError("ERR_FEED_HTTP", `redirect to a ${next.protocol} URL from ${shown}; only http and https are followed`, { status, retryable: false });
+    throw new FetchError("ERR_FEED_HTTP", `redirect to a ${next.protocol} URL from ${redactedUrl}; only http and https are followed`, { status, retryable: false });
   }
   return next.href;
 }

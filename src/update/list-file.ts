@@ -2,7 +2,8 @@
 // new one is then written to a temporary file in the same directory, synced and
 // renamed over PATH, so a reader gets the old list or the new one, never a mix.
 // When PATH is a symbolic link, the file it points to is replaced and the link
-// stays, as cp and rsync do; a rename over the link would replace the link.
+// stays, as with cp or a shell redirection. A rename over the link itself
+// would replace the link.
 
 import { randomBytes } from "node:crypto";
 import { copyFile, readlink, rename, rm, stat } from "node:fs/promises";

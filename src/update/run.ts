@@ -122,8 +122,8 @@ export async function runUpdate(options: UpdateRunOptions): Promise<UpdateReport
 
   const list = buildBlocklist(sources, now());
   // Adjacent entries from different feeds may merge into a block shorter than
-  // minPrefixLength: each entry passed the policy, so that is allowed. Only the
-  // total is limited.
+  // minPrefixLength. That is allowed, because each entry passed the policy, and
+  // only the total is limited.
   const listed = addressCount(list);
   const maxListed = config.policy.maxListedAddresses;
   if (listed > maxListed) {
