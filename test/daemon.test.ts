@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { decodeBlocklist } from "../src/blocklist/format.js";
-import { UpdateDaemon } from "../src/update/daemon.js";
+import { checkSchedule, UpdateDaemon } from "../src/update/daemon.js";
 import type { UpdateLog } from "../src/update/log.js";
 import type { UpdateReport } from "../src/update/run.js";
 import { BIN, REPO, runCli, temporaryDirectory } from "./helpers/cli.js";
@@ -92,7 +92,29 @@ describe("update daemon", () => {
     writeFileSync(config, JSON.stringify({ includeDefaultFeeds: false, feeds: [{ name: "x", url: "http://127.0.0.1:9/x", format: "plain" }] }));
     const result = await runCli(["update", "--daemon", "--schedule", "every day", "--config", config, "--output", join(directory, "list.bin")]);
     assert.equal(result.status, 2);
-    assert.match(result.stderr, /error: invalid cron expression "every day"; expected 5 fields/);
+    assert.match(result.stderr, /error: invalid cron expression "every day": it has 2 fields; expected 5 fields/);
+  });
+
+  it("explains schedules that never fire or are invalid", () => {
+    const cases: Array<[string, string | undefined]> = [
+      ["17 4 * * *", undefined],
+      ["0 0 29 2 *", undefined],
+      ["0 0 31 2 *", 'cron expression "0 0 31 2 *" never matches a date: no month in "2" has day "31"'],
+      ["0 0 31 4,6 *", 'cron expression "0 0 31 4,6 *" never matches a date: no month in "4,6" has day "31"'],
+      ["0 0 1 * 1#2", 'cron expression "0 0 1 * 1#2" never matches a date (node-cron found none in the next 100 years)'],
+      ["0 0 * * 1#6", 'invalid cron expression "0 0 * * 1#6": day of week "1#6" is invalid; expected 5 fields (minute hour day month weekday) or 6 with seconds first'],
+      ["0 25 * * *", 'invalid cron expression "0 25 * * *": hour "25" is invalid; expected 5 fields (minute hour day month weekday) or 6 with seconds first'],
+    ];
+    for (const [schedule, message] of cases) assert.equal(checkSchedule(schedule), message, schedule);
+  });
+
+  it("rejects a schedule that never fires", async () => {
+    const directory = temporaryDirectory();
+    const config = join(directory, "feeds.json");
+    writeFileSync(config, JSON.stringify({ includeDefaultFeeds: false, feeds: [{ name: "x", url: "http://127.0.0.1:9/x", format: "plain" }] }));
+    const result = await runCli(["update", "--daemon", "--schedule", "0 0 31 2 *", "--config", config, "--output", join(directory, "list.bin")]);
+    assert.equal(result.status, 2);
+    assert.equal(result.stderr.replace(/^\S+ /, ""), 'repfilter: error: cron expression "0 0 31 2 *" never matches a date: no month in "2" has day "31"\n');
   });
 
   describe("with a slow feed server", () => {

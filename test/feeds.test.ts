@@ -9,7 +9,9 @@ import { mergeRanges, subtractRanges } from "../src/feeds/allowlist.js";
 import { BUNDLED_CONFIG_PATH, ConfigError, mergeConfig } from "../src/feeds/config.js";
 import { FeedError } from "../src/feeds/errors.js";
 import { splitCsvRow } from "../src/feeds/parse-csv.js";
+import { parsePlain } from "../src/feeds/parse-plain.js";
 import { applyPolicy, checkMergedRanges, createPolicy } from "../src/feeds/policy.js";
+import { redactUrl, redactUrlsInText } from "../src/feeds/redact.js";
 import { formatRange, parseEntry } from "../src/lists/ipv4.js";
 
 const bundled = JSON.parse(readFileSync(BUNDLED_CONFIG_PATH, "utf8")) as Record<string, unknown>;
@@ -70,17 +72,41 @@ describe("feeds config", () => {
     const cases: Array<[Record<string, unknown>, RegExp]> = [
       [{ feed: [] }, /^feeds config user\.json: feed: unknown field; expected one of includeDefaultFeeds, /],
       [{ feeds: [{ name: "feodo", format: "xml" }] }, /feeds\[0\] \(feodo\)\.format: expected one of plain, ipport, .*, got "xml"/],
-      [{ feeds: [{ name: "feodo", options: { column: "x" } }] }, /feeds\[0\] \(feodo\)\.options\.column: not an option of the plain format; it takes allowEmpty, maxRejectedRatio, comment, trailer/],
+      [{ feeds: [{ name: "feodo", options: { column: "x" } }] }, /feeds\[0\] \(feodo\)\.options\.column: not an option of the plain format; it takes allowEmpty, maxRejectedRatio, maxEntries, comment, trailer/],
+      [{ feeds: [{ name: "feodo", options: { maxEntries: 0 } }] }, /options\.maxEntries: expected a whole number of entries, 1 or more, got 0/],
       [{ feeds: [{ name: "feodo", options: { trailer: "(" } }] }, /options\.trailer: invalid regular expression/],
       [{ feeds: [{ name: "x y", url: "https://example.net/", format: "plain" }] }, /\.name: "x y" is invalid; use 1-64 letters/],
       [{ feeds: [{ name: "n", url: "https://example.net/", format: "csv", options: { minScore: 3 } }] }, /minScore: needs "scoreColumn"/],
       [{ fetch: { retries: -1 } }, /fetch\.retries: expected an integer from 0 to 10, got -1/],
       [{ policy: { reservedRanges: ["10.0.0.0/33"] } }, /"10\.0\.0\.0\/33" is not an IPv4 address, CIDR block or range/],
       [{ allowlist: "192.0.2.1" }, /allowlist: expected a list of addresses/],
+      [
+        { feeds: [{ name: "mine", url: "https://example.net/a", format: "plain" }, { name: "other", url: "https://example.net/b", format: "plain" }, { name: "mine", url: "https://example.net/c", format: "plain" }] },
+        /^feeds config user\.json: feeds\[2\]\.name: duplicate feed name "mine", also at feeds\[0\]; give each feed its own name$/,
+      ],
     ];
     for (const [user, message] of cases) {
       assert.throws(() => mergeConfig(bundled, user, "user.json", []), (error: unknown) => error instanceof ConfigError && message.test(error.message), JSON.stringify(user));
     }
+  });
+});
+
+describe("URL redaction", () => {
+  it("hides user information and credential parameters", () => {
+    const cases: Array<[string, string]> = [
+      ["https://user:pass@feeds.example/list.txt", "https://***@feeds.example/list.txt"],
+      ["https://token@feeds.example/list.txt?key=abc", "https://***@feeds.example/list.txt?key=***"],
+      ["https://feeds.example/l?api_key=1&format=csv&access_token=2#top", "https://feeds.example/l?api_key=***&format=csv&access_token=***#top"],
+      ["https://feeds.example/l?Auth=1&apikey=2&secret=3&password=4&sig=5", "https://feeds.example/l?Auth=***&apikey=***&secret=***&password=***&sig=***"],
+      ["https://feeds.example/user@name/list.txt", "https://feeds.example/user@name/list.txt"],
+      ["https://feeds.example/list.txt?format=plain", "https://feeds.example/list.txt?format=plain"],
+      ["https://user:pa/ss@feeds.example/list.txt", "https://***@feeds.example/list.txt"],
+    ];
+    for (const [url, shown] of cases) assert.equal(redactUrl(url), shown, url);
+  });
+
+  it("redacts URLs inside a message", () => {
+    assert.equal(redactUrlsInText("connect to http://u:p@192.0.2.1/x?token=t failed"), "connect to http://***@192.0.2.1/x?token=*** failed");
   });
 });
 
@@ -122,6 +148,13 @@ describe("safety policy", () => {
     const apart = Uint32Array.from([entry("11.0.0.0/8").first, entry("12.0.0.0/8").first]);
     assert.deepEqual(checkMergedRanges(apart, Uint32Array.from([entry("11.0.0.0/8").last, entry("12.0.0.0/8").last]), policy), []);
   });
+
+  it("accepts merged ranges across an exception's edge", () => {
+    const excepted = createPolicy({ reservedRanges: ["100.64.0.0/10"], reservedExceptions: ["100.64.0.0/19"] });
+    const starts = Uint32Array.from([entry("100.63.255.0/24").first, entry("100.64.0.0/19").first]);
+    const ends = Uint32Array.from([entry("100.63.255.0/24").last, entry("100.64.0.0/19").last]);
+    assert.deepEqual(checkMergedRanges(starts, ends, excepted), []);
+  });
 });
 
 describe("allowlist", () => {
@@ -148,6 +181,29 @@ describe("feed body checks", () => {
   it("limits the size after decompression", () => {
     const gz = readFileSync(new URL("../../test/fixtures/feeds/spamhaus-drop.txt.gz", import.meta.url));
     assert.throws(() => decodeFeedBody(gz, 100), (error: unknown) => error instanceof FeedError && error.code === "ERR_FEED_TOO_LARGE");
+  });
+});
+
+describe("line lists", () => {
+  it("numbers CRLF lines and stops at the closing line", () => {
+    const result = parsePlain("# head\r\n192.0.2.1\r\n\r\n198.51.100.0/24 # net\r\n# END 2 entries\r\n\r\n  \n", { trailer: "^# END (\\d+) entries$" });
+    assert.equal(result.failure, undefined);
+    assert.deepEqual(result.entries.map((entry) => [formatRange(entry.first, entry.last), entry.line]), [
+      ["192.0.2.1/32", 2],
+      ["198.51.100.0/24", 4],
+    ]);
+  });
+
+  it("fails a list without its closing line", () => {
+    assert.match(parsePlain("192.0.2.1\n# END 5 entries\n192.0.2.2\n", { trailer: "^# END (\\d+) entries$" }).failure ?? "", /^truncated: the closing line/);
+    assert.match(parsePlain("", { trailer: "^# END$" }).failure ?? "", /^truncated/);
+    assert.match(parsePlain("192.0.2.1\n# END 2 entries\n", { trailer: "^# END (\\d+) entries$" }).failure ?? "", /counts 2 rows but the body has 1/);
+  });
+
+  it("caps entries at maxEntries", () => {
+    const result = parsePlain("192.0.2.1\n192.0.2.2\n192.0.2.3\n", { maxEntries: 2 });
+    assert.equal(result.entries.length, 2);
+    assert.equal(result.entriesOverLimit, 1);
   });
 });
 

@@ -172,6 +172,27 @@ describe("update with entry history", () => {
     }
   });
 
+  it("expires a copy validated in the future", async () => {
+    const directory = temporaryDirectory();
+    body = "192.0.2.1\n";
+    failing = false;
+    await updateOn(directory, DAY);
+    const statePath = join(directory, "state", "feeds", "feed.json");
+    const state = JSON.parse(readFileSync(statePath, "utf8")) as Record<string, unknown>;
+    writeFileSync(statePath, JSON.stringify({ ...state, validatedAt: (DAY + 100) * 86_400_000 }));
+    failing = true;
+    try {
+      const skewed = await updateOn(directory, DAY + 1);
+      assert.equal(skewed.outcomes[0]!.status, "stale");
+      assert.equal(skewed.outcomes[0]!.ageMs, 0);
+      // maxAgeDays is 7: the copy counts from DAY + 1, not from DAY + 100.
+      const expired = await updateOn(directory, DAY + 9);
+      assert.equal(expired.outcomes[0]!.status, "failed");
+    } finally {
+      failing = false;
+    }
+  });
+
   it("starts over from a damaged history file with a warning", async () => {
     const directory = temporaryDirectory();
     body = "192.0.2.1\n";

@@ -2,10 +2,10 @@
 // server on 127.0.0.1 that serves the feed fixtures and misbehaves on purpose.
 
 import assert from "node:assert/strict";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { lstatSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { gzipSync } from "node:zlib";
+import { deflateSync, gzipSync } from "node:zlib";
 import { buildBlocklist } from "../src/blocklist/build.js";
 import { decodeBlocklist, encodeBlocklist } from "../src/blocklist/format.js";
 import { formatRange } from "../src/lists/ipv4.js";
@@ -211,6 +211,24 @@ describe("repfilter update", () => {
     assert.match(result.stderr, /bad-gz: cannot decode Content-Encoding gzip from http:\/\/127\.0\.0\.1:\d+\/bad-gzip\.txt: damaged gzip data/);
   });
 
+  it("fails a compression bomb naming maxBodyBytes", async () => {
+    const bomb = Buffer.alloc(5_000_000, "1");
+    server.route("/bomb-deflate.txt", serve(deflateSync(bomb), { "content-type": "text/plain", "content-encoding": "deflate" }));
+    server.route("/bomb-gzip.txt", serve(gzipSync(bomb), { "content-type": "text/plain", "content-encoding": "gzip" }));
+    server.route("/bomb.txt.gz", serve(gzipSync(bomb), { "content-type": "application/gzip" }));
+    const space = workspace([
+      { name: "deflate", url: server.url("/bomb-deflate.txt"), format: "plain" },
+      { name: "gzip", url: server.url("/bomb-gzip.txt"), format: "plain" },
+      { name: "file", url: server.url("/bomb.txt.gz"), format: "plain" },
+    ]);
+    const result = await update(space);
+    assert.equal(result.status, 2);
+    assert.match(result.stderr, /deflate: body from http:\/\/127\.0\.0\.1:\d+\/bomb-deflate\.txt expands past the maximum of 100000 bytes \(maxBodyBytes\) when its Content-Encoding deflate is undone/);
+    assert.match(result.stderr, /gzip: body from http:\/\/127\.0\.0\.1:\d+\/bomb-gzip\.txt expands past the maximum of 100000 bytes \(maxBodyBytes\) when its Content-Encoding gzip is undone/);
+    assert.match(result.stderr, /file: gzip data expands past the maximum of 100000 bytes \(maxBodyBytes\)/);
+    assert.equal(server.count("/bomb-deflate.txt"), 1);
+  });
+
   it("reads a gzip file served without Content-Encoding", async () => {
     server.route("/drop.txt.gz", serve(fixture("spamhaus-drop.txt.gz"), { "content-type": "application/gzip" }));
     const space = workspace([{ name: "drop", url: server.url("/drop.txt.gz"), format: "spamhaus-text" }]);
@@ -301,6 +319,77 @@ describe("repfilter update", () => {
     assert.match(second.stderr, /talos: HTTP 503 .*; the last good copy is \d+ m?s old, past maxAgeDays \(0\), so the feed is left out of the list/);
   });
 
+  it("counts a validatedAt in the future as now", async () => {
+    server.route("/future.txt", serve("192.0.2.55\n"));
+    const space = workspace([{ name: "future", url: server.url("/future.txt"), format: "plain" }], { maxAgeDays: 1 });
+    assert.equal((await update(space)).status, 0);
+    const statePath = join(space.state, "feeds", "future.json");
+    const state = JSON.parse(readFileSync(statePath, "utf8")) as Record<string, unknown>;
+    writeFileSync(statePath, JSON.stringify({ ...state, validatedAt: Date.now() + 30 * 86_400_000 }));
+    server.route("/future.txt", failFirst(100, 500, serve("")));
+
+    const second = await update(space);
+
+    assert.equal(second.status, 0, second.stderr);
+    const row = tableRow(second.stdout, "future");
+    assert.deepEqual(row.slice(0, 3), ["future", "stale", "1"]);
+    assert.match(row[4]!, /^\d+ m?s$/);
+    assert.match(second.stderr, /future: its last good copy was validated at \S+, later than the current time \S+ \(a clock set back or an edited state file\); counting it as validated now/);
+    assert.equal(second.stderr.match(/later than the current time/g)?.length, 1);
+    assert.match(second.stderr, /keeping the last good copy from \d+ m?s ago/);
+    const stored = JSON.parse(readFileSync(statePath, "utf8")) as { validatedAt: number };
+    assert.ok(stored.validatedAt <= Date.now());
+
+    const third = await update(space);
+    assert.doesNotMatch(third.stderr, /later than the current time/);
+    assert.equal(tableRow(third.stdout, "future")[1], "stale");
+  });
+
+  it("fails a feed over maxEntries", async () => {
+    const addresses = (count: number): string => Array.from({ length: count }, (_, i) => `198.51.${100 + (i >> 8)}.${i & 255}`).join("\n") + "\n";
+    server.route("/many.txt", serve(addresses(1000)));
+    const space = workspace([{ name: "many", url: server.url("/many.txt"), format: "plain", options: { maxEntries: 1000 } }]);
+    const first = await update(space);
+    assert.equal(first.status, 0, first.stderr);
+    assert.deepEqual(tableRow(first.stdout, "many").slice(0, 3), ["many", "updated", "1000"]);
+    server.route("/many.txt", serve(addresses(1001)));
+
+    const second = await update(space);
+
+    assert.equal(second.status, 0, second.stderr);
+    assert.match(
+      second.stderr,
+      /many: 1001 IPv4 entries, more than the maximum of 1000 \(options\.maxEntries\); raise this feed's options\.maxEntries if that is expected .*; keeping the last good copy/,
+    );
+    assert.deepEqual(tableRow(second.stdout, "many").slice(0, 3), ["many", "stale", "1000"]);
+  });
+
+  it("starts fresh from a malformed state file", async () => {
+    server.route("/shape.txt", serve("192.0.2.66\n"));
+    const space = workspace([{ name: "shape", url: server.url("/shape.txt"), format: "plain" }]);
+    assert.equal((await update(space)).status, 0);
+    const statePath = join(space.state, "feeds", "shape.json");
+    const cases: Array<[string, RegExp]> = [
+      ["null", /expected a JSON object, got null/],
+      ["[1]", /expected a JSON object, got an array/],
+      ['{"url": 5}', /"url" is not a string/],
+      ["{", /invalid JSON \(.*\)/],
+    ];
+    server.route("/shape.txt", failFirst(100, 500, serve("")));
+    for (const [text, reason] of cases) {
+      writeFileSync(statePath, text);
+      const result = await update(space);
+      assert.equal(result.status, 2, text);
+      assert.match(result.stderr, new RegExp(`shape: its state file is damaged: .*shape\\.json: ${reason.source}; starting fresh, without its last good copy`), text);
+      assert.match(result.stderr, /shape: HTTP 500 .*; there is no last good copy/, text);
+      assert.doesNotMatch(result.stderr, /    at /, text);
+    }
+    server.route("/shape.txt", serve("192.0.2.67\n"));
+    const repaired = await update(space);
+    assert.equal(repaired.status, 0, repaired.stderr);
+    assert.equal((JSON.parse(readFileSync(statePath, "utf8")) as { entries: number }).entries, 1);
+  });
+
   it("flags a feed that shrinks by more than half", async () => {
     server.route("/shrink.txt", serve(fixture("hostile-garbage-5pct.txt")));
     const space = workspace([{ name: "shrink", url: server.url("/shrink.txt"), format: "plain" }]);
@@ -344,7 +433,7 @@ describe("repfilter update", () => {
     const result = await runCli(["update", "--config", config, "--output", output, "--state-dir", join(directory, "state")]);
 
     assert.equal(result.status, 0, result.stderr);
-    assert.match(result.stderr, /wide \(download\): 3 unsafe entries rejected by the safety policy \(reserved range: 2, every address, \/0: 1\)/);
+    assert.match(result.stderr, /wide \(download\): 3 unsafe entries rejected by the safety policy \(reserved range: 2, whole address space \(0\.0\.0\.0\/0\): 1\)/);
     assert.match(result.stderr, /wide \(download\): line 2: 10\.0\.0\.0\/8 overlaps 10\.0\.0\.0\/8, private network \(RFC 1918\)/);
     assert.deepEqual(tableRow(result.stdout, "wide").slice(0, 4), ["wide", "updated", "1", "3"]);
     assert.deepEqual(listRanges(output), ["203.0.113.7/32 wide"]);
@@ -363,17 +452,75 @@ describe("repfilter update", () => {
     assert.match(scan.stdout, /192\.168\.1\.2:5000 -> 203\.0\.113\.7:53 dir=outbound match=dst/);
   });
 
-  it("rejects feeds that merge into a block shorter than /8", async () => {
-    server.route("/twelve.txt", serve("12.0.0.0/8\n"));
-    server.route("/thirteen.txt", serve("13.0.0.0/8\n"));
+  it("accepts adjacent /8 blocks from two feeds", async () => {
+    server.route("/four.txt", serve("4.0.0.0/8\n"));
+    server.route("/five.txt", serve("5.0.0.0/8\n"));
     const space = workspace([
-      { name: "twelve", url: server.url("/twelve.txt"), format: "plain" },
-      { name: "thirteen", url: server.url("/thirteen.txt"), format: "plain" },
+      { name: "four", url: server.url("/four.txt"), format: "plain" },
+      { name: "five", url: server.url("/five.txt"), format: "plain" },
     ]);
     const result = await update(space);
+    assert.equal(result.status, 0, result.stderr);
+    assert.doesNotMatch(result.stderr, /error/);
+    assert.deepEqual(listRanges(space.output), ["4.0.0.0/8 four", "5.0.0.0/8 five"]);
+  });
+
+  it("fails one feed whose entries join into a /7", async () => {
+    server.route("/both.txt", serve("12.0.0.0/8\n13.0.0.0/8\n"));
+    server.route("/one.txt", serve("192.0.2.1\n"));
+    const space = workspace([
+      { name: "both", url: server.url("/both.txt"), format: "plain" },
+      { name: "one", url: server.url("/one.txt"), format: "plain" },
+    ]);
+    const result = await update(space);
+    assert.equal(result.status, 1, result.stderr);
+    assert.match(result.stderr, /both: its entries together are unsafe: merged ranges 12\.0\.0\.0-13\.255\.255\.255 cover 12\.0\.0\.0\/7, a block shorter than \/8/);
+    assert.deepEqual(listRanges(space.output), ["192.0.2.1/32 one"]);
+  });
+
+  it("keeps the list when it exceeds maxListedAddresses", async () => {
+    server.route("/twelve.txt", serve("12.0.0.0/8\n"));
+    server.route("/thirteen.txt", serve("13.0.0.0/9\n"));
+    const space = workspace(
+      [
+        { name: "twelve", url: server.url("/twelve.txt"), format: "plain" },
+        { name: "thirteen", url: server.url("/thirteen.txt"), format: "plain" },
+      ],
+      { policy: { ...FIXTURE_POLICY, maxListedAddresses: 20_000_000 } },
+    );
+    const result = await update(space);
     assert.equal(result.status, 2);
-    assert.match(result.stderr, /the merged list is unsafe: merged ranges 12\.0\.0\.0-13\.255\.255\.255 cover 12\.0\.0\.0\/7, a block shorter than \/8/);
+    assert.match(
+      result.stderr,
+      /error: the merged list covers 25165824 addresses \(0\.6% of the IPv4 space\), more than policy\.maxListedAddresses \(20000000\); the broadest feeds: twelve \(16777216 addresses\), thirteen \(8388608 addresses\)\n/,
+    );
+    assert.match(result.stderr, /left unchanged; disable or narrow the broadest feeds, or raise policy\.maxListedAddresses/);
     assert.throws(() => readFileSync(space.output), { code: "ENOENT" });
+  });
+
+  it("uses the singular for counts of one", async () => {
+    server.route("/single.txt", serve("192.0.2.1/24\nnot-an-ip\n2001:db8::1\n10.0.0.0/8\n"));
+    const space = workspace(
+      [
+        { name: "single", url: server.url("/single.txt"), format: "plain" },
+        { name: "gone", url: server.url("/single-404.txt"), format: "plain" },
+      ],
+      { allowlist: ["192.0.2.0/25"] },
+    );
+    const result = await update(space);
+    assert.equal(result.status, 1, result.stderr);
+    const lines = [
+      /single \(download\): 1 invalid line rejected \(/,
+      /single \(download\): 1 IPv6 entry skipped/,
+      /single \(download\): 1 CIDR entry had host bits set; the host bits were cleared/,
+      /single \(download\): 1 unsafe entry rejected by the safety policy \(reserved range: 1\)/,
+      /single: HTTP 200, [0-9.]+ B, 1 entry, 2 rejected, /,
+      /allowlist: 1 entry lost addresses that must never alert/,
+      /wrote .*: 1 range \(128 addresses\) from 1 feed\n/,
+      /warning: 1 feed is missing from the list: gone\n/,
+    ];
+    for (const line of lines) assert.match(result.stderr, line);
+    assert.doesNotMatch(result.stderr, /\b1 (entries|ranges|feeds|lines|addresses)\b/);
   });
 
   it("subtracts the allowlist from config and --allow", async () => {
@@ -398,6 +545,115 @@ describe("repfilter update", () => {
     const result = await update(space);
     assert.equal(result.status, 0, result.stderr);
     assert.equal(server.maxActive, 2);
+  });
+
+  it("hides credentials in feed URLs", async () => {
+    const expected = `Basic ${Buffer.from("reader:s3cret-pw").toString("base64")}`;
+    server.route("/private.txt", (request, response) => {
+      const authorized = request.headers.authorization === expected && request.url?.endsWith("?key=s3cret-key&format=txt");
+      response.writeHead(authorized ? 200 : 401, { "content-type": "text/plain" }).end(authorized ? "192.0.2.44\n" : "unauthorized\n");
+    });
+    server.route("/private-500.txt", (_request, response) => {
+      response.writeHead(500, { "content-type": "text/plain" }).end("error\n");
+    });
+    const closed = new FeedServer();
+    await closed.start();
+    const refusedUrl = closed.url("/x.txt").replace("http://", "http://reader:s3cret-pw@");
+    await closed.close();
+    const withCredentials = (path: string, query: string): string => `${server.url(path).replace("http://", "http://reader:s3cret-pw@")}?${query}`;
+    const space = workspace([
+      { name: "private", url: withCredentials("/private.txt", "key=s3cret-key&format=txt"), format: "plain" },
+      { name: "broken", url: withCredentials("/private-500.txt", "api_key=s3cret-key&token=s3cret-token"), format: "plain" },
+      { name: "refused", url: `${refusedUrl}?auth=s3cret-auth`, format: "plain" },
+    ]);
+
+    const result = await update(space);
+
+    assert.equal(result.status, 1, result.stderr);
+    assert.deepEqual(tableRow(result.stdout, "private").slice(0, 3), ["private", "updated", "1"]);
+    assert.match(result.stderr, /broken: HTTP 500 from http:\/\/\*\*\*@127\.0\.0\.1:\d+\/private-500\.txt\?api_key=\*\*\*&token=\*\*\*/);
+    assert.match(result.stderr, /refused: the connection was refused for http:\/\/\*\*\*@127\.0\.0\.1:\d+\/x\.txt\?auth=\*\*\*/);
+    assert.match(tableRow(result.stdout, "broken")[5] ?? "", /^HTTP 500 from http:\/\/\*\*\*@127\.0\.0\.1/);
+    for (const [stream, text] of [["stdout", result.stdout], ["stderr", result.stderr]]) {
+      assert.doesNotMatch(text!, /s3cret|reader/, `${stream} shows a credential:\n${text}`);
+    }
+  });
+
+  it("rejects an output path that is a directory", async () => {
+    server.route("/to-dir.txt", serve("192.0.2.1\n"));
+    const space = workspace([{ name: "feed", url: server.url("/to-dir.txt"), format: "plain" }]);
+    mkdirSync(space.output, { recursive: true });
+    const result = await update(space);
+    assert.equal(result.status, 2);
+    assert.equal(
+      result.stderr,
+      `repfilter: error: cannot write the list to ${space.output}: it is a directory; pass -o with the list file's path, such as ${join(space.output, "blocklist.bin")}\n`,
+    );
+    assert.equal(result.stdout, "");
+    assert.equal(server.count("/to-dir.txt"), 0);
+  });
+
+  it("writes through an output symlink", async () => {
+    server.route("/via-link.txt", serve("192.0.2.1\n"));
+    const space = workspace([{ name: "feed", url: server.url("/via-link.txt"), format: "plain" }]);
+    mkdirSync(join(space.directory, "real"));
+    const target = join(space.directory, "real", "list.bin");
+    const previous = encodeBlocklist(buildBlocklist([{ name: "old", entries: [{ first: 5, last: 5 }] }], 1_700_000_000_000));
+    writeFileSync(target, previous);
+    mkdirSync(join(space.directory, "data"));
+    symlinkSync("../real/list.bin", space.output);
+
+    const result = await update(space);
+
+    assert.equal(result.status, 0, result.stderr);
+    assert.ok(lstatSync(space.output).isSymbolicLink());
+    assert.deepEqual(listRanges(target), ["192.0.2.1/32 feed"]);
+    assert.deepEqual(readFileSync(`${target}.prev`), previous);
+    assert.match(result.stderr, new RegExp(`wrote ${space.output.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")} -> ${target.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}: `));
+  });
+
+  it("follows a dangling output symlink", async () => {
+    server.route("/dangling.txt", serve("192.0.2.2\n"));
+    const space = workspace([{ name: "feed", url: server.url("/dangling.txt"), format: "plain" }]);
+    mkdirSync(join(space.directory, "data"));
+    symlinkSync(join(space.directory, "data", "real.bin"), space.output);
+    const result = await update(space);
+    assert.equal(result.status, 0, result.stderr);
+    assert.ok(lstatSync(space.output).isSymbolicLink());
+    assert.deepEqual(listRanges(join(space.directory, "data", "real.bin")), ["192.0.2.2/32 feed"]);
+  });
+
+  it("writes nothing when every feed is disabled", async () => {
+    const space = workspace([
+      { name: "off-a", url: server.url("/never-a"), format: "plain", enabled: false },
+      { name: "off-b", url: server.url("/never-b"), format: "plain", enabled: false },
+    ]);
+    mkdirSync(join(space.directory, "data"));
+    writeFileSync(space.output, "previous list");
+    const result = await update(space);
+    assert.equal(result.status, 2);
+    assert.equal(result.stdout, "");
+    assert.match(result.stderr, /^repfilter: error: every feed in the feeds config \(.*\) is disabled; enable one, as in \{"name":"off-a","enabled":true\} under "feeds"; .* left unchanged\n$/);
+    assert.equal(readFileSync(space.output, "utf8"), "previous list");
+    assert.equal(server.count("/never-a"), 0);
+  });
+
+  it("rejects --schedule without --daemon", async () => {
+    const space = workspace([{ name: "x", url: server.url("/never-scheduled"), format: "plain" }]);
+    const result = await update(space, ["--schedule", "0 * * * *"]);
+    assert.equal(result.status, 2);
+    assert.match(result.stderr, /^repfilter: error: --schedule needs --daemon; add --daemon to update on that schedule, or drop --schedule for a single update\n/);
+    assert.equal(result.stdout, "");
+    assert.equal(server.count("/never-scheduled"), 0);
+  });
+
+  it("prints its help with the exit statuses", async () => {
+    const result = await runCli(["update", "--help"]);
+    assert.equal(result.status, 0);
+    assert.equal(result.stderr, "");
+    assert.match(result.stdout, /^Usage: repfilter update \[options\]/);
+    assert.match(result.stdout, /Exit status: 0 when the list was written/);
+    assert.match(result.stdout, /2 when nothing was written: no feed is enabled/);
   });
 
   it("reports an invalid config in one line", async () => {

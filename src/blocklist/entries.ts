@@ -66,7 +66,7 @@ function sortEntries(entries: ReadonlyArray<ListedEntry>): ListedEntry[] {
       previous.firstSeen = earliestDay(previous.firstSeen, entry.firstSeen);
       previous.lastSeen = Math.max(previous.lastSeen, entry.lastSeen);
     } else {
-      unique.push({ ...entry });
+      unique.push({ first: entry.first, last: entry.last, firstSeen: entry.firstSeen, lastSeen: entry.lastSeen });
     }
   }
   return unique;

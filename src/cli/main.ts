@@ -54,8 +54,10 @@ The per-feed table goes to stdout; the log goes to stderr.
 
 Exit status: 0 when the list was written with data from every enabled feed (some
 perhaps from their last good copy), 1 when it was written but some feeds had no
-usable data, 2 when nothing was written (no usable feed, an unsafe merged list,
-an invalid config). With --daemon: 0 after SIGTERM or SIGINT.`;
+usable data, 2 when nothing was written: no feed is enabled or none gave usable
+data, the merged list covers more than policy.maxListedAddresses, the config or
+an option is invalid, or the list cannot be written. With --daemon: 0 after
+SIGTERM or SIGINT, 2 for an invalid config, option or schedule.`;
 
 export async function main(argv: string[], io: ScanIO): Promise<number> {
   let status = 0;
@@ -165,7 +167,10 @@ export async function main(argv: string[], io: ScanIO): Promise<number> {
     .option("--schedule <cron>", `cron expression for --daemon, 5 fields or 6 with seconds first (default: "${DEFAULT_SCHEDULE}", daily at 04:17)`)
     .helpOption("-h, --help", "show this help and exit")
     .addHelpText("after", UPDATE_HELP_AFTER)
-    .action(async (options: { config?: string; output?: string; stateDir?: string; allow?: string[]; daemon?: boolean; schedule?: string }) => {
+    .action(async (options: { config?: string; output?: string; stateDir?: string; allow?: string[]; daemon?: boolean; schedule?: string }, command: Command) => {
+      if (options.schedule !== undefined && options.daemon !== true) {
+        command.error("error: --schedule needs --daemon; add --daemon to update on that schedule, or drop --schedule for a single update", { exitCode: 2 });
+      }
       // Loaded on demand: undici and node-cron would slow down the start of every scan.
       const { runUpdateCommand } = await import("./update.js");
       status = await runUpdateCommand({ ...options, allow: options.allow ?? [], daemon: options.daemon === true }, io);

@@ -39,7 +39,9 @@ export async function runUpdateCommand(options: UpdateCommandOptions, io: ScanIO
   const stateDirectory = options.stateDir ?? defaultStateDirectory(io.env);
   const runOnce = async (signal?: AbortSignal) => {
     const report = await runUpdate({ config, output, stateDirectory, log, ...(signal !== undefined ? { signal } : {}) });
-    io.stdout.write(formatFeedTable(report.outcomes));
+    // A run that stopped before any feed (no feed enabled, an invalid -o) has no
+    // rows, and its log line gives the reason.
+    if (report.outcomes.length > 0) io.stdout.write(formatFeedTable(report.outcomes));
     return report;
   };
 

@@ -11,6 +11,7 @@ import type { Environment } from "../blocklist/load.js";
 import { FEED_FORMATS, isFeedFormat, type FeedFormat } from "./formats.js";
 import type { FeedOptions } from "./options.js";
 import { createPolicy, parseRangeList, type AddressRange, type SafetyPolicy } from "./policy.js";
+import { redactUrl } from "./redact.js";
 
 export interface FeedConfig {
   name: string;
@@ -62,7 +63,7 @@ export const FEED_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 const TOP_LEVEL_KEYS = ["includeDefaultFeeds", "feeds", "allowlist", "policy", "fetch", "maxAgeDays", "historyDays"];
 const FEED_KEYS = ["name", "url", "format", "enabled", "options"];
-const POLICY_KEYS = ["minPrefixLength", "reservedRanges", "reservedExceptions"];
+const POLICY_KEYS = ["minPrefixLength", "reservedRanges", "reservedExceptions", "maxListedAddresses"];
 
 type Json = Record<string, unknown>;
 
@@ -119,8 +120,16 @@ export function mergeConfig(bundled: Json, user: Json | undefined, userPath: str
   if (includeDefaults) for (const feed of (bundled.feeds as Json[] | undefined) ?? []) feeds.set(String(feed.name), { ...feed });
   const userFeeds = overrides.feeds ?? [];
   if (!Array.isArray(userFeeds)) throw new ConfigError(`${where("feeds")}: expected an array of feed objects`);
+  // A user entry with a bundled feed's name changes that feed. Two user entries
+  // with one name are a mistake, because the second would silently win.
+  const userIndexes = new Map<string, number>();
   userFeeds.forEach((feed: unknown, index) => {
     if (!isObject(feed) || typeof feed.name !== "string") throw new ConfigError(`${where(`feeds[${index}]`)}: expected an object with a "name"`);
+    const earlier = userIndexes.get(feed.name);
+    if (earlier !== undefined) {
+      throw new ConfigError(`${where(`feeds[${index}].name`)}: duplicate feed name "${feed.name}", also at feeds[${earlier}]; give each feed its own name`);
+    }
+    userIndexes.set(feed.name, index);
     const base = feeds.get(feed.name);
     // A new format makes the old options meaningless, so they are replaced, not merged.
     const options = base === undefined || (feed.format !== undefined && feed.format !== base.format) ? feed.options : { ...(base.options as Json | undefined), ...(feed.options as Json | undefined) };
@@ -148,7 +157,8 @@ function validateFeed(feed: Json, label: string, where: (field: string) => strin
   if (!FEED_NAME.test(name)) throw new ConfigError(`${where(`${label}.name`)}: "${name}" is invalid; use 1-64 letters, digits, '.', '_' or '-'`);
   const url = feed.url;
   if (typeof url !== "string" || !/^https?:\/\//i.test(url) || !URL.canParse(url)) {
-    throw new ConfigError(`${where(`${label}.url`)}: expected an http:// or https:// URL, got ${JSON.stringify(url)}`);
+    const redactedUrl = typeof url === "string" ? redactUrl(url) : url;
+    throw new ConfigError(`${where(`${label}.url`)}: expected an http:// or https:// URL, got ${JSON.stringify(redactedUrl)}`);
   }
   const format = feed.format;
   if (typeof format !== "string" || !isFeedFormat(format)) {
@@ -198,6 +208,8 @@ function checkOptionType(key: keyof FeedOptions, value: unknown): string | undef
       return typeof value === "number" && Number.isFinite(value) ? undefined : "expected a number";
     case "maxRejectedRatio":
       return typeof value === "number" && value >= 0 && value <= 1 ? undefined : "expected a number from 0 to 1";
+    case "maxEntries":
+      return Number.isInteger(value) && (value as number) >= 1 ? undefined : "expected a whole number of entries, 1 or more";
     case "match":
       return isObject(value) && Object.values(value).every((item) => typeof item === "string") ? undefined : 'expected an object of column names and string values, like {"status": "online"}';
     case "port":
@@ -220,12 +232,14 @@ function validatePolicy(policy: Json, where: (field: string) => string): SafetyP
     if (!POLICY_KEYS.includes(key)) throw new ConfigError(`${where(`policy.${key}`)}: unknown field; expected one of ${POLICY_KEYS.join(", ")}`);
   }
   const minPrefixLength = validateNumber(policy.minPrefixLength, where("policy.minPrefixLength"), 0, 32, true);
+  const maxListedAddresses = validateNumber(policy.maxListedAddresses, where("policy.maxListedAddresses"), 1, 2 ** 32, true);
   validateRanges(policy.reservedRanges, where("policy.reservedRanges"));
   validateRanges(policy.reservedExceptions, where("policy.reservedExceptions"));
   return createPolicy({
     minPrefixLength,
     reservedRanges: policy.reservedRanges as string[],
     reservedExceptions: policy.reservedExceptions as string[],
+    maxListedAddresses,
   });
 }
 

@@ -19,7 +19,7 @@ interface FormatSpec {
   options: ReadonlyArray<keyof FeedOptions>;
 }
 
-const COMMON: ReadonlyArray<keyof FeedOptions> = ["allowEmpty", "maxRejectedRatio"];
+const COMMON: ReadonlyArray<keyof FeedOptions> = ["allowEmpty", "maxRejectedRatio", "maxEntries"];
 
 export const FEED_FORMATS = {
   plain: { parse: parsePlain, options: [...COMMON, "comment", "trailer"] },
@@ -53,6 +53,11 @@ export function feedVerdict(result: FeedParse): FeedVerdict {
  * closing line that shows the feed is meant to be empty.
  */
 export function checkFeedParse(result: FeedParse, options: FeedOptions): FeedParse {
+  if (result.entriesOverLimit > 0) {
+    const count = result.entries.length + result.entriesOverLimit;
+    result.failure = `${count} IPv4 entries, more than the maximum of ${result.maxEntries} (options.maxEntries); raise this feed's options.maxEntries if that is expected`;
+    return result;
+  }
   if (result.failure !== undefined) return result;
   const rejected = result.rejected.length;
   const total = rejected + result.entries.length;

@@ -28,9 +28,18 @@ export interface FeedOptions {
   allowEmpty?: boolean;
   /** Largest share of data lines that may be rejected before the body fails (default 0.5). */
   maxRejectedRatio?: number;
+  /** Most IPv4 entries the body may list (default 1,000,000); a body with more fails. */
+  maxEntries?: number;
 }
 
 export const DEFAULT_MAX_REJECTED_RATIO = 0.5;
+
+/**
+ * Each entry costs a few hundred bytes on its way from the body to the list, so
+ * this bounds one feed's share of the updater's memory. The largest public
+ * threat feeds list well under a million entries.
+ */
+export const DEFAULT_MAX_ENTRIES = 1_000_000;
 
 /** Returns the comment prefixes from the options, else the format's default. */
 export function commentPrefixes(options: FeedOptions, fallback: ReadonlyArray<string>): string[] {

@@ -102,7 +102,7 @@ function needsHeader(options: FeedOptions): boolean {
 
 /** Parses a CSV feed; `column` names the address column. */
 export function parseCsv(text: string, options: FeedOptions): FeedParse {
-  const result = emptyParse();
+  const result = emptyParse(options);
   const comments = commentPrefixes(options, ["#"]);
   const lines = numberedLines(text);
   const closing = options.trailer !== undefined ? takeTrailer(lines, new RegExp(options.trailer), result) : undefined;

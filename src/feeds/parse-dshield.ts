@@ -5,11 +5,11 @@
 
 import { cidrBounds, formatIPv4, parseIPv4 } from "../lists/ipv4.js";
 import type { FeedOptions } from "./options.js";
-import { emptyParse, isComment, noteRetirement, numberedLines, type FeedParse } from "./parse-result.js";
+import { emptyParse, isComment, noteRetirement, numberedLines, pushEntry, type FeedParse } from "./parse-result.js";
 
 /** Parses block.txt: one block per row, from the start address and the prefix length. */
-export function parseDShieldBlock(text: string, _options: FeedOptions): FeedParse {
-  const result = emptyParse();
+export function parseDShieldBlock(text: string, options: FeedOptions): FeedParse {
+  const result = emptyParse(options);
   for (const { line, text: raw } of numberedLines(text)) {
     if (raw.trim() === "") continue;
     if (isComment(raw, ["#"])) {
@@ -40,6 +40,6 @@ function addBlockRow(fields: string[], line: number, result: FeedParse): string 
   const block = cidrBounds(start, Number(prefixText));
   if (block.first !== start) return `start is not the first address of a /${prefixText} block`;
   if (block.last !== end) return `end should be ${formatIPv4(block.last)}, the last address of the /${prefixText} block`;
-  result.entries.push({ first: block.first, last: block.last, line });
+  pushEntry(result, block.first, block.last, line);
   return undefined;
 }

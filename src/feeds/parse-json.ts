@@ -27,7 +27,7 @@ function documentItems(document: unknown): unknown[] | undefined {
 
 /** Parses a JSON document; `field` names the address field of each object. Entries have line 0. */
 export function parseJsonDocument(text: string, options: FeedOptions): FeedParse {
-  const result = emptyParse();
+  const result = emptyParse(options);
   let document: unknown;
   try {
     document = JSON.parse(text);
@@ -71,8 +71,8 @@ function matches(item: JsonObject, options: FeedOptions): boolean {
 }
 
 /** Parses Spamhaus DROP JSON lines; the metadata line must be present and its `records` must match. */
-export function parseSpamhausNdjson(text: string, _options: FeedOptions): FeedParse {
-  const result = emptyParse();
+export function parseSpamhausNdjson(text: string, options: FeedOptions): FeedParse {
+  const result = emptyParse(options);
   let metadata: JsonObject | undefined;
   let records = 0;
   for (const { line, text: raw } of numberedLines(text)) {

@@ -8,33 +8,32 @@ import {
   addEntryText,
   checkTrailerCount,
   emptyParse,
+  findTrailer,
+  forEachLine,
   isComment,
   noteRetirement,
-  numberedLines,
   stripInlineComment,
-  takeTrailer,
   type FeedParse,
 } from "./parse-result.js";
 
 type LineAdder = (text: string, line: number, result: FeedParse) => void;
 
 function parseLines(text: string, options: FeedOptions, comments: string[], trailer: RegExp | undefined, add: LineAdder): FeedParse {
-  const result = emptyParse();
-  const lines = numberedLines(text);
-  const closing = trailer !== undefined ? takeTrailer(lines, trailer, result) : undefined;
+  const result = emptyParse(options);
+  const closing = trailer !== undefined ? findTrailer(text, trailer, result) : undefined;
   let rows = 0;
-  for (const { line, text: raw } of lines) {
-    if (raw.trim() === "") continue;
+  forEachLine(text, closing?.end ?? text.length, (raw, line) => {
+    if (raw.trim() === "") return;
     if (isComment(raw, comments)) {
       result.structured = true;
       noteRetirement(raw, result);
-      continue;
+      return;
     }
     const content = stripInlineComment(raw, comments);
-    if (content === "") continue;
+    if (content === "") return;
     rows++;
     add(content, line, result);
-  }
+  });
   checkTrailerCount(closing, rows, result);
   return result;
 }

@@ -4,6 +4,7 @@
 
 import { parseEntry, parseIPv4 } from "../lists/ipv4.js";
 import { splitLines } from "../lists/text-list.js";
+import { DEFAULT_MAX_ENTRIES, type FeedOptions } from "./options.js";
 
 export interface FeedEntry {
   first: number;
@@ -35,10 +36,29 @@ export interface FeedParse {
   failure?: string;
   /** Remarks worth logging, such as a feed announcing that it is retired. */
   notes: string[];
+  /** Most entries kept, from the maxEntries option. */
+  maxEntries: number;
+  /** Entries past `maxEntries`: counted, not kept, and the body fails. */
+  entriesOverLimit: number;
 }
 
-export function emptyParse(): FeedParse {
-  return { entries: [], rejected: [], ipv6Skipped: 0, hostBitsMasked: 0, structured: false, notes: [] };
+export function emptyParse(options: FeedOptions = {}): FeedParse {
+  return {
+    entries: [],
+    rejected: [],
+    ipv6Skipped: 0,
+    hostBitsMasked: 0,
+    structured: false,
+    notes: [],
+    maxEntries: options.maxEntries ?? DEFAULT_MAX_ENTRIES,
+    entriesOverLimit: 0,
+  };
+}
+
+/** Adds an entry, or only counts it once `maxEntries` are kept, so that a huge body cannot fill the memory. */
+export function pushEntry(result: FeedParse, first: number, last: number, line: number): void {
+  if (result.entries.length >= result.maxEntries) result.entriesOverLimit++;
+  else result.entries.push({ first, last, line });
 }
 
 export interface NumberedLine {
@@ -52,6 +72,22 @@ export function numberedLines(text: string): NumberedLine[] {
   const lines = splitLines(text);
   if (lines.length > 0 && lines[lines.length - 1] === "") lines.pop();
   return lines.map((line, index) => ({ line: index + 1, text: line }));
+}
+
+/**
+ * Calls `visit` with each line of `text` before offset `end` and its 1-based
+ * number, as numberedLines splits them, without holding all lines at once: a
+ * feed of millions of lines would otherwise keep an object and a string per line.
+ */
+export function forEachLine(text: string, end: number, visit: (line: string, number: number) => void): void {
+  let start = 0;
+  for (let number = 1; start < end; number++) {
+    let stop = text.indexOf("\n", start);
+    if (stop < 0 || stop > end) stop = end;
+    const lineEnd = stop > start && text.charCodeAt(stop - 1) === 0x0d ? stop - 1 : stop;
+    visit(text.slice(start, lineEnd), number);
+    start = stop + 1;
+  }
 }
 
 /** Returns true when `text` (trimmed) starts with one of the comment prefixes. */
@@ -100,6 +136,29 @@ export function takeTrailer(lines: NumberedLine[], pattern: RegExp, result: Feed
   return countText !== undefined ? { count: Number(countText) } : {};
 }
 
+/**
+ * Finds the closing line in the text, like takeTrailer: `pattern` must match the
+ * last non-blank line. Returns the offset where that line starts (the data ends
+ * there) and the row count it states, or records a failure and returns undefined.
+ */
+export function findTrailer(text: string, pattern: RegExp, result: FeedParse): { end: number; count?: number } | undefined {
+  let end = text.length;
+  while (end >= 0) {
+    const start = text.lastIndexOf("\n", end - 1) + 1;
+    const line = text.slice(start, end).trim();
+    if (line !== "") {
+      const match = pattern.exec(line);
+      if (match === null) break;
+      result.structured = true;
+      return match[1] !== undefined ? { end: start, count: Number(match[1]) } : { end: start };
+    }
+    if (start === 0) break;
+    end = start - 1;
+  }
+  result.failure = `truncated: the closing line matching /${pattern.source}/ is missing`;
+  return undefined;
+}
+
 /** Records a failure when the closing line's row count differs from the rows read. */
 export function checkTrailerCount(trailer: { count?: number } | undefined, rows: number, result: FeedParse): void {
   if (trailer?.count === undefined || trailer.count === rows || result.failure !== undefined) return;
@@ -110,7 +169,7 @@ export function checkTrailerCount(trailer: { count?: number } | undefined, rows:
 export function addEntryText(text: string, line: number, result: FeedParse): void {
   const parsed = parseEntry(text);
   if (parsed.kind === "range") {
-    result.entries.push({ first: parsed.first, last: parsed.last, line });
+    pushEntry(result, parsed.first, parsed.last, line);
     if (parsed.hostBitsMasked) result.hostBitsMasked++;
   } else if (parsed.kind === "ipv6") {
     result.ipv6Skipped++;
@@ -150,5 +209,5 @@ export function addAddressPortText(text: string, line: number, result: FeedParse
       return;
     }
   }
-  result.entries.push({ first: address, last: address, line });
+  pushEntry(result, address, address, line);
 }

@@ -7,7 +7,7 @@ import { addEntryText, checkTrailerCount, emptyParse, isComment, noteRetirement,
 
 /** Parses a delimited list; `column` and `scoreColumn` are 0-based indexes. */
 export function parseScored(text: string, options: FeedOptions): FeedParse {
-  const result = emptyParse();
+  const result = emptyParse(options);
   const comments = commentPrefixes(options, ["#"]);
   const lines = numberedLines(text);
   const closing = options.trailer !== undefined ? takeTrailer(lines, new RegExp(options.trailer), result) : undefined;

@@ -7,8 +7,8 @@ import { addEntryText, emptyParse, numberedLines, type FeedParse } from "./parse
 
 const RECORD_KEYWORDS = new Set(["ExitNode", "Published", "LastStatus"]);
 
-export function parseTorExitAddresses(text: string, _options: FeedOptions): FeedParse {
-  const result = emptyParse();
+export function parseTorExitAddresses(text: string, options: FeedOptions): FeedParse {
+  const result = emptyParse(options);
   for (const { line, text: raw } of numberedLines(text)) {
     const fields = raw.trim().split(/\s+/);
     const keyword = fields[0]!;

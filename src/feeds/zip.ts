@@ -36,7 +36,7 @@ export function extractSingleMember(bytes: Uint8Array, maxOutputLength: number):
   const local = data.readUInt32LE(central + 42);
   if ((flags & 1) !== 0) throw new FeedError("ERR_FEED_BODY", "zip member is encrypted");
   if (compressedSize === 0xffffffff || size === 0xffffffff) throw new FeedError("ERR_FEED_BODY", "ZIP64 archives are not supported");
-  if (size > maxOutputLength) throw new FeedError("ERR_FEED_TOO_LARGE", `zip member of ${size} bytes exceeds the maximum of ${maxOutputLength}`);
+  if (size > maxOutputLength) throw new FeedError("ERR_FEED_TOO_LARGE", `zip member of ${size} bytes exceeds the maximum of ${maxOutputLength} bytes`);
   if (local + 30 > data.length || data.readUInt32LE(local) !== LOCAL_HEADER) {
     throw new FeedError("ERR_FEED_BODY", "zip archive with a damaged local header");
   }
@@ -51,6 +51,10 @@ export function extractSingleMember(bytes: Uint8Array, maxOutputLength: number):
     try {
       content = inflateRawSync(stored, { maxOutputLength });
     } catch (error) {
+      // The header's size passed the check above, so the header understates it.
+      if ((error as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE") {
+        throw new FeedError("ERR_FEED_TOO_LARGE", `zip member expands past the maximum of ${maxOutputLength} bytes`);
+      }
       throw new FeedError("ERR_FEED_BODY", `zip member cannot be inflated: ${(error as Error).message}`);
     }
   } else {

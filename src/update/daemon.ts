@@ -9,6 +9,7 @@
 
 import cron, { type ScheduledTask, type TaskContext } from "node-cron";
 import { formatDuration, type UpdateLog } from "./log.js";
+import { plural } from "../output/summary.js";
 import type { UpdateReport } from "./run.js";
 
 export { DEFAULT_SCHEDULE } from "./schedule.js";
@@ -23,7 +24,7 @@ export interface DaemonOptions {
   now?: () => number;
 }
 
-/** A schedule that node-cron cannot parse; the message names the expression. */
+/** A schedule that node-cron cannot parse, or one that never fires; the message names the expression. */
 export class ScheduleError extends Error {
   readonly code = "ERR_SCHEDULE";
 }
@@ -40,9 +41,8 @@ export class UpdateDaemon {
   constructor(options: DaemonOptions) {
     this.#options = options;
     this.#now = options.now ?? Date.now;
-    if (!cron.validate(options.schedule)) {
-      throw new ScheduleError(`invalid cron expression "${options.schedule}"; expected 5 fields (minute hour day month weekday) or 6 with seconds first`);
-    }
+    const problem = checkSchedule(options.schedule);
+    if (problem !== undefined) throw new ScheduleError(problem);
   }
 
   /** Schedules the runs and starts one at once when the list is missing or older than one period. */
@@ -127,10 +127,53 @@ export class UpdateDaemon {
   }
 }
 
+const FIELD_NAMES: Record<string, string> = {
+  second: "second",
+  minute: "minute",
+  hour: "hour",
+  dayOfMonth: "day of month",
+  month: "month",
+  dayOfWeek: "day of week",
+};
+
+/** Returns why node-cron cannot run `schedule`, or undefined when it has a next run. */
+export function checkSchedule(schedule: string): string | undefined {
+  const expected = "expected 5 fields (minute hour day month weekday) or 6 with seconds first";
+  let validation;
+  try {
+    validation = cron.validateDetailed(schedule);
+  } catch (error) {
+    return `invalid cron expression "${schedule}": ${(error as Error).message}; ${expected}`;
+  }
+  if (!validation.valid) {
+    // node-cron 4.6 reports a day that no listed month has ("31 2") as an impossible day of month.
+    if (validation.errors.some((error) => error.message.includes("impossible day of month"))) {
+      const fields = schedule.trim().split(/\s+/);
+      return `cron expression "${schedule}" never matches a date: no month in "${fields[fields.length - 2]}" has day "${fields[fields.length - 3]}"`;
+    }
+    const details = validation.errors.map((error) => {
+      if (error.field in FIELD_NAMES) return `${FIELD_NAMES[error.field]} "${error.value}" is invalid`;
+      return error.message.replace(/^expected 5 or 6 fields but got (\d+)$/, "it has $1 fields");
+    });
+    return `invalid cron expression "${schedule}": ${details.join(", ")}; ${expected}`;
+  }
+  // A valid expression can still never fire, such as day 1 and the second Monday
+  // of a month: node-cron then finds no match in the 100 years it searches.
+  const probe = cron.createTask(schedule, () => {});
+  try {
+    probe.getNextRuns(1);
+  } catch {
+    return `cron expression "${schedule}" never matches a date (node-cron found none in the next 100 years)`;
+  } finally {
+    void probe.destroy();
+  }
+  return undefined;
+}
+
 function describeReport(report: UpdateReport): string {
   const counts = new Map<string, number>();
   for (const outcome of report.outcomes) counts.set(outcome.status, (counts.get(outcome.status) ?? 0) + 1);
   const feeds = [...counts].map(([status, count]) => `${count} ${status}`).join(", ");
-  const list = report.written ? `list written with ${report.ranges} ranges` : "list left unchanged";
+  const list = report.written ? `list written with ${plural(report.ranges ?? 0, "range")}` : "list left unchanged";
   return `exit status ${report.status}, ${list}; feeds: ${feeds || "none"}`;
 }

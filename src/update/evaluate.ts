@@ -2,13 +2,14 @@
 // parser, the whole-body checks, then the safety policy, entry by entry and for
 // the feed's entries taken together. Logs what was rejected and why.
 
-import { buildBlocklist } from "../blocklist/build.js";
+import { mergeRanges } from "../feeds/allowlist.js";
 import type { FeedConfig } from "../feeds/config.js";
 import { FeedError } from "../feeds/errors.js";
 import { readFeedBody } from "../feeds/formats.js";
 import type { FeedEntry } from "../feeds/parse-result.js";
 import { applyPolicy, checkMergedRanges, type PolicyReason, type SafetyPolicy } from "../feeds/policy.js";
 import type { UpdateLog } from "./log.js";
+import { plural } from "../output/summary.js";
 
 /** Rejected lines and unsafe entries shown per feed; the rest are only counted. */
 export const SHOWN_REJECTIONS = 5;
@@ -24,7 +25,7 @@ export interface Evaluation {
 export type EvaluationResult = Evaluation | { failure: string };
 
 const REASON_NAMES: Record<PolicyReason, string> = {
-  "all-addresses": "every address, /0",
+  "all-addresses": "whole address space (0.0.0.0/0)",
   "too-broad": "prefix too short",
   reserved: "reserved range",
 };
@@ -45,36 +46,38 @@ export function evaluateBody(feed: FeedConfig, body: Uint8Array, policy: SafetyP
   try {
     parsed = readFeedBody(body, feed.format, feed.options, maxDecodedBytes);
   } catch (error) {
-    if (error instanceof FeedError) return { failure: error.message };
-    throw error;
+    if (!(error instanceof FeedError)) throw error;
+    // The decompression limit is the download's maxBodyBytes; the message names the option.
+    return { failure: error.code === "ERR_FEED_TOO_LARGE" ? `${error.message} (maxBodyBytes)` : error.message };
   }
 
   const label = `${feed.name} (${origin})`;
   if (parsed.rejected.length > 0) {
-    log.warning(`${label}: ${parsed.rejected.length} invalid lines rejected (${countByReason(parsed.rejected.map((line) => line.reason))})`);
+    log.warning(`${label}: ${plural(parsed.rejected.length, "invalid line")} rejected (${countByReason(parsed.rejected.map((line) => line.reason))})`);
     for (const line of parsed.rejected.slice(0, SHOWN_REJECTIONS)) {
       const where = line.line > 0 ? `line ${line.line}` : "JSON item";
       log.warning(`${label}: ${where}: ${line.reason}: ${JSON.stringify(line.text.slice(0, 120))}`);
     }
-    if (parsed.rejected.length > SHOWN_REJECTIONS) log.warning(`${label}: ${parsed.rejected.length - SHOWN_REJECTIONS} more invalid lines not shown`);
+    if (parsed.rejected.length > SHOWN_REJECTIONS) log.warning(`${label}: ${plural(parsed.rejected.length - SHOWN_REJECTIONS, "more invalid line")} not shown`);
   }
   if (parsed.failure !== undefined) return { failure: parsed.failure };
   for (const note of parsed.notes) log.warning(`${label}: ${note}`);
-  if (parsed.ipv6Skipped > 0) log.info(`${label}: ${parsed.ipv6Skipped} IPv6 entries skipped (the list is IPv4-only)`);
-  if (parsed.hostBitsMasked > 0) log.info(`${label}: ${parsed.hostBitsMasked} CIDR entries had host bits set; they were cleared`);
+  if (parsed.ipv6Skipped > 0) log.info(`${label}: ${plural(parsed.ipv6Skipped, "IPv6 entry", "IPv6 entries")} skipped (the list is IPv4-only)`);
+  if (parsed.hostBitsMasked > 0) log.info(`${label}: ${plural(parsed.hostBitsMasked, "CIDR entry", "CIDR entries")} had host bits set; the host bits were cleared`);
 
   const { accepted, rejected } = applyPolicy(parsed.entries, policy);
   if (rejected.length > 0) {
     const summary = countByReason(rejected.map((rejection) => REASON_NAMES[rejection.reason]));
-    log.warning(`${label}: ${rejected.length} unsafe entries rejected by the safety policy (${summary})`);
+    log.warning(`${label}: ${plural(rejected.length, "unsafe entry", "unsafe entries")} rejected by the safety policy (${summary})`);
     for (const rejection of rejected.slice(0, SHOWN_REJECTIONS)) {
       log.warning(`${label}: ${rejection.line > 0 ? `line ${rejection.line}: ` : ""}${rejection.message}`);
     }
-    if (rejected.length > SHOWN_REJECTIONS) log.warning(`${label}: ${rejected.length - SHOWN_REJECTIONS} more unsafe entries not shown`);
+    if (rejected.length > SHOWN_REJECTIONS) log.warning(`${label}: ${plural(rejected.length - SHOWN_REJECTIONS, "more unsafe entry", "more unsafe entries")} not shown`);
   }
 
-  const own = buildBlocklist([{ name: feed.name, entries: accepted }], 0);
-  const problems = checkMergedRanges(own.starts, own.ends, policy);
+  // Joined like this, adjacent entries form one range, as they would in the list.
+  const own = mergeRanges(accepted);
+  const problems = checkMergedRanges(Uint32Array.from(own, (range) => range.first), Uint32Array.from(own, (range) => range.last), policy);
   if (problems.length > 0) return { failure: `its entries together are unsafe: ${problems[0]}` };
   return { entries: accepted, invalidLines: parsed.rejected.length, unsafeEntries: rejected.length };
 }

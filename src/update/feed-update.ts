@@ -6,11 +6,12 @@
 import type { Dispatcher } from "undici";
 import type { FeedConfig, UpdateConfig } from "../feeds/config.js";
 import type { FeedEntry } from "../feeds/parse-result.js";
-import { formatBytes } from "../output/summary.js";
+import { redactUrl } from "../feeds/redact.js";
+import { formatBytes, plural } from "../output/summary.js";
 import { evaluateBody, type Evaluation } from "./evaluate.js";
 import { fetchFeed, FetchError, type FetchResult } from "./http.js";
 import { formatDuration, type UpdateLog } from "./log.js";
-import { sha256, type CachedFeed, type StateStore } from "./state.js";
+import { sha256, StateError, type CachedFeed, type StateStore } from "./state.js";
 
 export type FeedStatus = "updated" | "not-modified" | "stale" | "failed" | "disabled";
 
@@ -50,7 +51,7 @@ export async function updateFeed(feed: FeedConfig, context: FeedUpdateContext): 
   const { config, log } = context;
   const started = performance.now();
   const stored = await readStored(feed, context);
-  const cached = stored !== undefined && stored.state.url === feed.url ? stored : undefined;
+  const cached = stored !== undefined && stored.state.url === feed.url ? await clampFutureTime(feed, stored, context) : undefined;
   let failure: string;
   try {
     const result = await fetchFeed(feed.url, {
@@ -63,7 +64,7 @@ export async function updateFeed(feed: FeedConfig, context: FeedUpdateContext): 
     const elapsed = (): string => formatDuration(performance.now() - started);
     if (result.kind === "not-modified") {
       if (cached === undefined) {
-        failure = `HTTP 304 Not Modified, but there is no stored copy to reuse (${feed.url})`;
+        failure = `HTTP 304 Not Modified, but there is no stored copy to reuse (${redactUrl(feed.url)})`;
       } else {
         const outcome = await reuseCached(feed, cached, result, context, elapsed);
         if (typeof outcome !== "string") return outcome;
@@ -73,7 +74,7 @@ export async function updateFeed(feed: FeedConfig, context: FeedUpdateContext): 
       const evaluation = evaluateBody(feed, result.body, config.policy, config.fetch.maxBodyBytes, log, "download");
       if (!("failure" in evaluation)) return await storeDownload(feed, cached, result, evaluation, context, elapsed);
       const served = result.contentType !== undefined ? `, served as ${result.contentType}` : "";
-      failure = `${evaluation.failure} (HTTP 200${served} from ${result.url})`;
+      failure = `${evaluation.failure} (HTTP 200${served} from ${redactUrl(result.url)})`;
     }
   } catch (error) {
     if (!(error instanceof FetchError)) throw error;
@@ -86,9 +87,35 @@ async function readStored(feed: FeedConfig, context: FeedUpdateContext): Promise
   try {
     return await context.state.read(feed.name);
   } catch (error) {
+    if (error instanceof StateError) {
+      context.log.warning(`${feed.name}: its state file is damaged: ${error.message}; starting fresh, without its last good copy`);
+      return undefined;
+    }
     context.log.warning(`${feed.name}: cannot read its last good copy in ${context.state.directory} (${describeError(error)}); going on without it`);
     return undefined;
   }
+}
+
+/**
+ * Counts a last good copy validated in the future (a clock set back, an edited
+ * state file) as validated now, and stores that time. Its age then never goes
+ * negative, and it still expires maxAgeDays from now.
+ */
+async function clampFutureTime(feed: FeedConfig, cached: CachedFeed, context: FeedUpdateContext): Promise<CachedFeed> {
+  const now = context.now();
+  if (cached.state.validatedAt <= now) return cached;
+  context.log.warning(
+    `${feed.name}: its last good copy was validated at ${formatTime(cached.state.validatedAt)}, later than the current time ${formatTime(now)} ` +
+      "(a clock set back or an edited state file); counting it as validated now",
+  );
+  const state = { ...cached.state, validatedAt: now, downloadedAt: Math.min(cached.state.downloadedAt, now) };
+  await storeState(feed, context, () => context.state.writeState(feed.name, state));
+  return { ...cached, state };
+}
+
+/** Formats ms since the Unix epoch as ISO 8601, or as the number when no date has it. */
+function formatTime(ms: number): string {
+  return Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : `${ms} ms after the Unix epoch`;
 }
 
 /** Stores state; a failure is logged, because the list can still use this run's data. */
@@ -115,7 +142,7 @@ async function reuseCached(
   if ("failure" in evaluation) return `HTTP 304, but the stored copy is now rejected: ${evaluation.failure}`;
   const validators = { ...cached.state, ...result.validators };
   await storeState(feed, context, () => context.state.writeState(feed.name, { ...validators, url: feed.url, validatedAt: context.now(), entries: evaluation.entries.length }));
-  context.log.info(`${feed.name}: HTTP 304 not modified, ${evaluation.entries.length} entries from the stored copy, ${elapsed()}`);
+  context.log.info(`${feed.name}: HTTP 304 not modified, ${plural(evaluation.entries.length, "entry", "entries")} from the stored copy, ${elapsed()}`);
   return { ...outcomeBase(feed, evaluation), status: "not-modified", ageMs: 0, detail: `HTTP 304, ${elapsed()}` };
 }
 
@@ -133,13 +160,13 @@ async function storeDownload(
   await storeState(feed, context, () => context.state.write(feed.name, state, result.body));
   const size = formatBytes(result.wireBytes);
   context.log.info(
-    `${feed.name}: HTTP ${result.status}, ${size}, ${count} entries, ${evaluation.invalidLines + evaluation.unsafeEntries} rejected, ${elapsed()}` +
+    `${feed.name}: HTTP ${result.status}, ${size}, ${plural(count, "entry", "entries")}, ${evaluation.invalidLines + evaluation.unsafeEntries} rejected, ${elapsed()}` +
       (result.attempts > 1 ? ` (attempt ${result.attempts})` : ""),
   );
   if (count === 0) context.log.warning(`${feed.name}: the feed is well formed but lists no IPv4 entries today`);
   const previous = cached?.state.entries ?? 0;
   if (previous > 0 && count < previous / 2) {
-    context.log.warning(`${feed.name}: shrank from ${previous} to ${count} entries at once (more than half); kept, but check the feed`);
+    context.log.warning(`${feed.name}: shrank from ${previous} to ${plural(count, "entry", "entries")} at once (more than half); kept, but check the feed`);
   }
   return { ...outcomeBase(feed, evaluation), status: "updated", ageMs: 0, detail: `HTTP ${result.status}, ${size}, ${elapsed()}` };
 }
@@ -162,7 +189,7 @@ function fallBack(feed: FeedConfig, cached: CachedFeed | undefined, failure: str
     log.error(`${feed.name}: ${failure}; the last good copy is rejected too (${evaluation.failure}), so the feed is left out of the list`);
     return { ...base, status: "failed", ageMs, detail: failure };
   }
-  log.warning(`${feed.name}: ${failure}; keeping the last good copy from ${formatDuration(ageMs)} ago (${evaluation.entries.length} entries)`);
+  log.warning(`${feed.name}: ${failure}; keeping the last good copy from ${formatDuration(ageMs)} ago (${plural(evaluation.entries.length, "entry", "entries")})`);
   return { ...outcomeBase(feed, evaluation), status: "stale", ageMs, detail: failure };
 }
 

@@ -3,7 +3,9 @@
 // errors and 5xx statuses. Redirects are followed here rather than by undici, so
 // that each hop is counted and only http and https are followed.
 // undici.request() does not decode Content-Encoding (only fetch() does), so this
-// module does.
+// module does. undici 7 also ignores user information in a URL, so this module
+// sends it as HTTP Basic authentication, to the URL's own origin only.
+// URLs in messages are redacted, because they may carry credentials.
 
 import { setTimeout as sleep } from "node:timers/promises";
 import { inflateRawSync, inflateSync } from "node:zlib";
@@ -11,6 +13,7 @@ import { Agent, request, type Dispatcher } from "undici";
 import { gunzipStrict } from "../feeds/body.js";
 import type { FetchSettings } from "../feeds/config.js";
 import { FeedError } from "../feeds/errors.js";
+import { redactUrl, redactUrlsInText } from "../feeds/redact.js";
 import { VERSION } from "../version.js";
 
 export const USER_AGENT = `repfilter/${VERSION} (IP blocklist updater)`;
@@ -108,12 +111,24 @@ async function fetchOnce(url: string, options: FetchOptions): Promise<BodyRespon
   const headers: Record<string, string> = { "user-agent": USER_AGENT, "accept-encoding": "gzip, deflate", accept: "*/*" };
   if (options.validators?.etag !== undefined) headers["if-none-match"] = options.validators.etag;
   if (options.validators?.lastModified !== undefined) headers["if-modified-since"] = options.validators.lastModified;
+  const credentials = basicCredentials(url);
 
   try {
     let current = url;
     for (let redirects = 0; ; redirects++) {
-      const response = await request(current, { method: "GET", headers, dispatcher: options.dispatcher, signal });
+      const target = new URL(current);
+      // A redirect to another origin must not receive the credentials.
+      const sendCredentials = credentials !== undefined && target.origin === credentials.origin;
+      target.username = "";
+      target.password = "";
+      const response = await request(target, {
+        method: "GET",
+        headers: sendCredentials ? { ...headers, authorization: credentials.header } : headers,
+        dispatcher: options.dispatcher,
+        signal,
+      });
       const status = response.statusCode;
+      const redactedUrl = redactUrl(current);
       if (REDIRECT_STATUSES.has(status)) {
         await response.body.dump();
         current = nextLocation(current, header(response.headers, "location"), status, redirects, settings.maxRedirects);
@@ -126,34 +141,57 @@ async function fetchOnce(url: string, options: FetchOptions): Promise<BodyRespon
       }
       if (status !== 200) {
         await response.body.dump();
-        throw new FetchError("ERR_FEED_HTTP", `HTTP ${status} from ${current}`, { status, retryable: status >= 500 });
+        throw new FetchError("ERR_FEED_HTTP", `HTTP ${status} from ${redactedUrl}`, { status, retryable: status >= 500 });
       }
-      const wire = await readLimited(response, settings.maxBodyBytes, current);
-      const body = decodeContentEncoding(wire, header(response.headers, "content-encoding"), settings.maxBodyBytes, current);
+      const wire = await readLimited(response, settings.maxBodyBytes, redactedUrl);
+      const body = decodeContentEncoding(wire, header(response.headers, "content-encoding"), settings.maxBodyBytes, redactedUrl);
       const contentType = header(response.headers, "content-type");
       return { kind: "body", status, body, wireBytes: wire.length, ...(contentType !== undefined ? { contentType } : {}), validators, url: current };
     }
   } catch (error) {
     if (total.aborted && options.signal?.aborted !== true) {
-      throw new FetchError("ERR_FEED_TIMEOUT", `timed out after ${settings.totalTimeoutSeconds} s in total (totalTimeoutSeconds) for ${url}`, { retryable: true });
+      throw new FetchError("ERR_FEED_TIMEOUT", `timed out after ${settings.totalTimeoutSeconds} s in total (totalTimeoutSeconds) for ${redactUrl(url)}`, {
+        retryable: true,
+      });
     }
     throw error;
   }
 }
 
+/** Builds the Basic authentication header from a URL's user information, with the origin it may be sent to. */
+function basicCredentials(url: string): { header: string; origin: string } | undefined {
+  const parsed = new URL(url);
+  if (parsed.username === "" && parsed.password === "") return undefined;
+  const userPass = `${decodeUserInfo(parsed.username)}:${decodeUserInfo(parsed.password)}`;
+  return { header: `Basic ${Buffer.from(userPass, "utf8").toString("base64")}`, origin: parsed.origin };
+}
+
+/** Undoes percent-encoding; a malformed sequence is sent as written. */
+function decodeUserInfo(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
 function nextLocation(current: string, location: string | undefined, status: number, redirects: number, maxRedirects: number): string {
-  if (location === undefined) throw new FetchError("ERR_FEED_HTTP", `HTTP ${status} without a Location header from ${current}`, { status, retryable: false });
+  const redactedUrl = redactUrl(current);
+  if (location === undefined) throw new FetchError("ERR_FEED_HTTP", `HTTP ${status} without a Location header from ${redactedUrl}`, { status, retryable: false });
   if (redirects >= maxRedirects) {
-    throw new FetchError("ERR_FEED_REDIRECTS", `more than ${maxRedirects} redirects (maxRedirects), the last from ${current} to ${location}`, { status, retryable: false });
+    throw new FetchError("ERR_FEED_REDIRECTS", `more than ${maxRedirects} redirects (maxRedirects), the last from ${redactedUrl} to ${redactUrl(location)}`, {
+      status,
+      retryable: false,
+    });
   }
   let next: URL;
   try {
     next = new URL(location, current);
   } catch {
-    throw new FetchError("ERR_FEED_HTTP", `invalid redirect Location ${JSON.stringify(location)} from ${current}`, { status, retryable: false });
+    throw new FetchError("ERR_FEED_HTTP", `invalid redirect Location ${JSON.stringify(redactUrl(location))} from ${redactedUrl}`, { status, retryable: false });
   }
   if (next.protocol !== "http:" && next.protocol !== "https:") {
-    throw new FetchError("ERR_FEED_HTTP", `redirect to a ${next.protocol} URL from ${current}; only http and https are followed`, { status, retryable: false });
+    throw new FetchError("ERR_FEED_HTTP", `redirect to a ${next.protocol} URL from ${redactedUrl}; only http and https are followed`, { status, retryable: false });
   }
   return next.href;
 }
@@ -189,7 +227,7 @@ async function readLimited(response: Dispatcher.ResponseData, maxBytes: number, 
   return Buffer.concat(chunks, length);
 }
 
-/** Undoes Content-Encoding. An encoding other than gzip, deflate or identity fails the download. */
+/** Undoes Content-Encoding. An encoding other than gzip, deflate or identity fails the download. `url` is for messages only. */
 export function decodeContentEncoding(body: Buffer, encoding: string | undefined, maxBytes: number, url: string): Buffer {
   const name = (encoding ?? "identity").trim().toLowerCase();
   try {
@@ -199,15 +237,26 @@ export function decodeContentEncoding(body: Buffer, encoding: string | undefined
       // RFC 9110 defines "deflate" as zlib-wrapped data, but some servers send raw deflate.
       try {
         return inflateSync(body, { maxOutputLength: maxBytes });
-      } catch {
+      } catch (error) {
+        if (isTooLarge(error)) throw error;
         return inflateRawSync(body, { maxOutputLength: maxBytes });
       }
     }
   } catch (error) {
+    if (isTooLarge(error)) {
+      throw new FetchError("ERR_FEED_TOO_LARGE", `body from ${url} expands past the maximum of ${maxBytes} bytes (maxBodyBytes) when its Content-Encoding ${name} is undone`, {
+        retryable: false,
+      });
+    }
     const reason = error instanceof FeedError ? error.message : `damaged deflate data: ${(error as Error).message}`;
     throw new FetchError("ERR_FEED_ENCODING", `cannot decode Content-Encoding ${name} from ${url}: ${reason}`, { retryable: false });
   }
   throw new FetchError("ERR_FEED_ENCODING", `unsupported Content-Encoding ${JSON.stringify(name)} from ${url}`, { retryable: false });
+}
+
+/** True for zlib's output limit error (a RangeError) and for gunzipStrict's FeedError for it. */
+function isTooLarge(error: unknown): boolean {
+  return (error as { code?: string }).code === "ERR_BUFFER_TOO_LARGE" || (error instanceof FeedError && error.code === "ERR_FEED_TOO_LARGE");
 }
 
 const NETWORK_MESSAGES: Record<string, (settings: FetchSettings) => string> = {
@@ -225,7 +274,7 @@ function describeNetworkError(error: unknown, url: string, options: FetchOptions
   if (options.signal?.aborted === true) return new FetchError("ERR_FEED_ABORTED", "cancelled (the updater is stopping)", { retryable: false });
   const code = (error as { code?: string }).code ?? "";
   const describe = NETWORK_MESSAGES[code];
-  const reason = describe !== undefined ? describe(options.settings) : `network error: ${(error as Error).message}${code !== "" ? ` (${code})` : ""}`;
-  const message = `${reason} for ${url}`;
+  const reason = describe !== undefined ? describe(options.settings) : `network error: ${redactUrlsInText((error as Error).message)}${code !== "" ? ` (${code})` : ""}`;
+  const message = `${reason} for ${redactUrl(url)}`;
   return new FetchError("ERR_FEED_NETWORK", message, { retryable: true });
 }

@@ -12,7 +12,8 @@ export function formatFeedTable(outcomes: ReadonlyArray<FeedOutcome>): string {
     outcome.status,
     outcome.entries !== undefined ? String(outcome.entries.length) : "-",
     outcome.status === "disabled" ? "-" : String(outcome.invalidLines + outcome.unsafeEntries),
-    outcome.ageMs !== undefined ? formatDuration(outcome.ageMs) : "-",
+    // A clock set back can make an age negative; the table shows it as 0.
+    outcome.ageMs !== undefined ? formatDuration(Math.max(0, outcome.ageMs)) : "-",
     outcome.detail,
   ]);
   const widths = HEADERS.map((header, column) => Math.max(header.length, ...rows.map((row) => row[column]!.length)));

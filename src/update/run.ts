@@ -1,15 +1,16 @@
 // One update run: every enabled feed is updated (a bounded number at a time),
 // the usable ones are merged into the binary list minus the allowlist, the
-// merged list is checked as a whole, and the file is replaced atomically.
+// merged list's address count is checked, and the file is replaced atomically.
 
-import { addressCount, buildBlocklist } from "../blocklist/build.js";
+import { addressCount, buildBlocklist, type Blocklist } from "../blocklist/build.js";
 import { encodeBlocklist } from "../blocklist/format.js";
 import { mergeRanges, subtractRanges } from "../feeds/allowlist.js";
 import type { UpdateConfig } from "../feeds/config.js";
-import { checkMergedRanges } from "../feeds/policy.js";
+import { describeFileError } from "../util/file-errors.js";
+import { plural } from "../output/summary.js";
 import { updateFeed, type FeedOutcome } from "./feed-update.js";
 import { createDispatcher } from "./http.js";
-import { previousListPath, replaceListKeepingPrevious } from "./list-file.js";
+import { checkListPath, replaceListKeepingPrevious } from "./list-file.js";
 import type { UpdateLog } from "./log.js";
 import { datedEntries } from "./history.js";
 import { StateStore } from "./state.js";
@@ -71,7 +72,19 @@ export async function runUpdate(options: UpdateRunOptions): Promise<UpdateReport
   const now = options.now ?? Date.now;
   const enabled = config.feeds.filter((feed) => feed.enabled);
   if (enabled.length === 0) {
-    log.error(`no feed is enabled in ${config.files.join(" + ")}; enable one with "enabled": true`);
+    const files = config.files.join(" + ");
+    if (config.feeds.length === 0) {
+      log.error(`the feeds config (${files}) lists no feeds; add one under "feeds", or drop "includeDefaultFeeds": false; ${options.output} left unchanged`);
+    } else {
+      const example = JSON.stringify({ name: config.feeds[0]!.name, enabled: true });
+      log.error(`every feed in the feeds config (${files}) is disabled; enable one, as in ${example} under "feeds"; ${options.output} left unchanged`);
+    }
+    return { outcomes: [], status: 2, written: false };
+  }
+  // Checked before any download, so that a wrong -o fails at once.
+  const outputProblem = await checkListPath(options.output);
+  if (outputProblem !== undefined) {
+    log.error(outputProblem);
     return { outcomes: [], status: 2, written: false };
   }
 
@@ -105,29 +118,63 @@ export async function runUpdate(options: UpdateRunOptions): Promise<UpdateReport
     // An entry cut only in part keeps its full form: that is what the feed lists.
     sources.push({ name: outcome.name, entries, listed: listed.filter((entry) => !coveredBy(allow, entry)) });
   }
-  if (allowed > 0) log.info(`allowlist: ${allowed} entries lost addresses that must never alert`);
+  if (allowed > 0) log.info(`allowlist: ${plural(allowed, "entry", "entries")} lost addresses that must never alert`);
 
   const list = buildBlocklist(sources, now());
-  const problems = checkMergedRanges(list.starts, list.ends, config.policy);
-  if (problems.length > 0) {
-    for (const problem of problems.slice(0, 5)) log.error(`the merged list is unsafe: ${problem}`);
-    log.error(`${options.output} left unchanged; find the feeds that list these ranges, disable them or tighten their options`);
+  // Adjacent entries from different feeds may merge into a block shorter than
+  // minPrefixLength. That is allowed, because each entry passed the policy, and
+  // only the total is limited.
+  const listed = addressCount(list);
+  const maxListed = config.policy.maxListedAddresses;
+  if (listed > maxListed) {
+    log.error(
+      `the merged list covers ${plural(listed, "address", "addresses")} (${formatShare(listed)} of the IPv4 space), more than policy.maxListedAddresses (${maxListed}); ` +
+        `the broadest feeds: ${describeBroadestFeeds(list)}`,
+    );
+    log.error(`${options.output} left unchanged; disable or narrow the broadest feeds, or raise policy.maxListedAddresses`);
     return { outcomes, status: 2, written: false };
   }
 
-  let kept: boolean;
+  let files: { written: string; previous?: string };
   try {
-    kept = await replaceListKeepingPrevious(options.output, encodeBlocklist(list));
+    files = await replaceListKeepingPrevious(options.output, encodeBlocklist(list));
   } catch (error) {
-    log.error(`cannot write ${options.output}: ${(error as Error).message}`);
+    log.error(`cannot write the list to ${options.output}: ${describeFileError(error)}`);
     return { outcomes, status: 2, written: false };
   }
   const stale = outcomes.filter((outcome) => outcome.status === "stale").length;
   log.info(
-    `wrote ${options.output}: ${list.starts.length} ranges (${addressCount(list)} addresses) from ${usable.length} feeds` +
-      (stale > 0 ? `, ${stale} of them from a last good copy` : "") +
-      (kept ? `; the previous list is at ${previousListPath(options.output)}` : ""),
+    `wrote ${files.written === options.output ? options.output : `${options.output} -> ${files.written}`}: ${plural(list.starts.length, "range")} (${plural(addressCount(list), "address", "addresses")}) from ${plural(usable.length, "feed")}` +
+      describeStale(stale, usable.length) +
+      (files.previous !== undefined ? `; the previous list is at ${files.previous}` : ""),
   );
-  if (missing.length > 0) log.warning(`${missing.length} feeds are missing from the list: ${missing.map((outcome) => outcome.name).join(", ")}`);
+  if (missing.length > 0) log.warning(`${plural(missing.length, "feed")} ${missing.length === 1 ? "is" : "are"} missing from the list: ${missing.map((outcome) => outcome.name).join(", ")}`);
   return { outcomes, status: missing.length > 0 ? 1 : 0, written: true, ranges: list.starts.length };
+}
+
+/** Describes how many of the feeds in the list came from a last good copy, for the "wrote" line. */
+function describeStale(stale: number, usable: number): string {
+  if (stale === 0) return "";
+  if (stale === usable) return usable === 1 ? " (its last good copy)" : ", all from a last good copy";
+  return `, ${stale} of them from a last good copy`;
+}
+
+/** Formats a share of the 2^32 IPv4 addresses as a percentage, like "26.6%". */
+function formatShare(addresses: number): string {
+  return `${((100 * addresses) / 2 ** 32).toFixed(1)}%`;
+}
+
+/** Lists the three sources that cover the most addresses, with their counts. */
+function describeBroadestFeeds(list: Blocklist): string {
+  const covered = new Array<number>(list.sources.length).fill(0);
+  for (let i = 0; i < list.starts.length; i++) {
+    const size = list.ends[i]! - list.starts[i]! + 1;
+    for (const source of list.sets[list.setIds[i]!]!) covered[source]! += size;
+  }
+  return covered
+    .map((addresses, source) => ({ name: list.sources[source]!, addresses }))
+    .sort((a, b) => b.addresses - a.addresses)
+    .slice(0, 3)
+    .map((feed) => `${feed.name} (${plural(feed.addresses, "address", "addresses")})`)
+    .join(", ");
 }

@@ -28,6 +28,11 @@ export interface CachedFeed {
   body: Buffer;
 }
 
+/** A state file that is not valid JSON or lacks a field; the caller goes on without the last good copy. */
+export class StateError extends Error {
+  readonly code = "ERR_FEED_STATE";
+}
+
 /** Returns $XDG_STATE_HOME/repfilter, else ~/.local/state/repfilter. */
 export function defaultStateDirectory(env: Environment): string {
   const stateHome = env.XDG_STATE_HOME !== undefined && env.XDG_STATE_HOME !== "" ? env.XDG_STATE_HOME : join(env.HOME ?? homedir(), ".local", "state");
@@ -52,18 +57,29 @@ export class StateStore {
   /**
    * Reads a feed's last good copy. Returns undefined when there is none, or when
    * the body does not match its recorded hash (a crash between the two writes).
+   * Throws StateError for a state file that is not valid JSON of the right shape.
    */
   async read(name: string): Promise<CachedFeed | undefined> {
-    let state: FeedState;
+    const path = this.#path(name, "json");
+    let text: string;
     let body: Buffer;
     try {
-      state = JSON.parse(await readFile(this.#path(name, "json"), "utf8")) as FeedState;
+      text = await readFile(path, "utf8");
       body = await readFile(this.#path(name, "body"));
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "ENOENT" || error instanceof SyntaxError) return undefined;
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
       throw error;
     }
-    if (typeof state.url !== "string" || typeof state.validatedAt !== "number" || state.sha256 !== sha256(body)) return undefined;
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (error) {
+      throw new StateError(`${path}: invalid JSON (${(error as Error).message})`);
+    }
+    const problem = checkState(value);
+    if (problem !== undefined) throw new StateError(`${path}: ${problem}`);
+    const state = value as FeedState;
+    if (state.sha256 !== sha256(body)) return undefined;
     return { state, body };
   }
 
@@ -77,4 +93,29 @@ export class StateStore {
   async writeState(name: string, state: FeedState): Promise<void> {
     await writeFileAtomic(this.#path(name, "json"), Buffer.from(`${JSON.stringify(state, null, 2)}\n`));
   }
+}
+
+const STATE_FIELDS: Record<string, "string" | "number" | "optional string"> = {
+  url: "string",
+  validatedAt: "number",
+  downloadedAt: "number",
+  entries: "number",
+  sha256: "string",
+  etag: "optional string",
+  lastModified: "optional string",
+};
+
+/** Returns what is wrong with a parsed state file, or undefined when it has the FeedState fields. */
+function checkState(value: unknown): string | undefined {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    return `expected a JSON object, got ${value === null ? "null" : Array.isArray(value) ? "an array" : typeof value}`;
+  }
+  const fields = value as Record<string, unknown>;
+  for (const [field, kind] of Object.entries(STATE_FIELDS)) {
+    const item = fields[field];
+    if (kind === "optional string" && item === undefined) continue;
+    const ok = kind === "number" ? typeof item === "number" && Number.isFinite(item) : typeof item === "string";
+    if (!ok) return `"${field}" is ${item === undefined ? "missing" : `not a ${kind === "number" ? "finite number" : "string"}`}`;
+  }
+  return undefined;
 }
