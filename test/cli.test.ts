@@ -235,6 +235,39 @@ describe("blocklist location", () => {
   });
 });
 
+describe("crafted source names", () => {
+  // A name that would end the alert line and print a fake one after it.
+  const fakeAlert = "demo\n2026-01-01T00:00:00.000000Z pkt=1 TCP 198.51.100.1:1 -> 10.0.0.1:2 dir=inbound match=src src_range=198.51.100.1/32 src_sources=fake";
+  const path = writeBlocklist(listOf(["192.0.2.0/24"], fakeAlert));
+  const expected = `repfilter: error: ${path}: source 0 has the invalid name ${JSON.stringify(fakeAlert)}; names are 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit, so rebuild the list\n`;
+
+  it("scan, check and info reject the list in one line", async () => {
+    const scan = await runCli(["--blocklist", path], { input: buildPcap(records(1), { linkType: 1 }) });
+    assert.equal(scan.status, 2);
+    assert.equal(scan.stdout, "");
+    assert.equal(scan.stderr, expected);
+    const check = await runCli(["check", "-b", path, "192.0.2.1"]);
+    assert.equal(check.status, 2);
+    assert.equal(check.stdout, "");
+    assert.equal(check.stderr, expected);
+    const info = await runCli(["info", path]);
+    assert.equal(info.status, 2);
+    assert.equal(info.stdout, "");
+    assert.equal(info.stderr, expected);
+  });
+
+  it("compile rejects a file name with a line break as the default name", async () => {
+    const directory = temporaryDirectory();
+    writeFileSync(join(directory, "evil\nname.txt"), "192.0.2.1\n");
+    const result = await runCli(["compile", "-o", "list.bin", "evil\nname.txt"], { cwd: directory });
+    assert.equal(result.status, 2);
+    assert.equal(
+      result.stderr,
+      `repfilter: error: source name "evil\\nname" for evil\\nname.txt is invalid; use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit (set it with --name)\n`,
+    );
+  });
+});
+
 describe("pipes and signals", () => {
   it("ends quietly when stdout is closed early", async () => {
     const input = buildPcap(records(200), { linkType: 1 });

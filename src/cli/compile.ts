@@ -4,10 +4,11 @@ import { readFile, stat } from "node:fs/promises";
 import { basename, extname } from "node:path";
 import { addressCount, buildBlocklist, type SourceEntries } from "../blocklist/build.js";
 import { encodeBlocklist } from "../blocklist/format.js";
+import { isValidSourceName, SOURCE_NAME_RULE } from "../blocklist/source-name.js";
 import { formatRange } from "../lists/ipv4.js";
 import { decodeListText, ListFormatError, parseTextList, type ParsedList } from "../lists/text-list.js";
 import { writeFileAtomic } from "../util/atomic-write.js";
-import { describeFileError } from "../util/file-errors.js";
+import { describeFileError, displayName } from "../util/file-errors.js";
 import { plural } from "../output/summary.js";
 import { Diagnostics } from "./diagnostics.js";
 import type { ScanIO } from "./scan.js";
@@ -18,8 +19,6 @@ export interface CompileOptions {
   names: string[];
 }
 
-/** Source names appear in alert lines, so they are restricted to characters that need no quoting. */
-const SOURCE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 /** Rejected lines shown per file; the rest are only counted. */
 const SHOWN_REJECTS = 5;
 /**
@@ -46,8 +45,8 @@ export async function runCompile(files: string[], options: CompileOptions, io: P
   let entryCount = 0;
   for (const [index, file] of files.entries()) {
     const name = options.names[index] ?? defaultSourceName(file);
-    if (!SOURCE_NAME.test(name)) {
-      diagnostics.error(`source name "${name}" for ${file} is invalid; use 1-64 letters, digits, '.', '_' or '-' (set it with --name)`);
+    if (!isValidSourceName(name)) {
+      diagnostics.error(`source name ${JSON.stringify(name)} for ${displayName(file)} is invalid; use ${SOURCE_NAME_RULE} (set it with --name)`);
       return 2;
     }
     if (sources.some((source) => source.name === name)) {
