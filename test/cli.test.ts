@@ -2,7 +2,7 @@
 
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
-import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from "node:fs";
+import { closeSync, linkSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { buildPcap, pcapFileHeader, pcapRecordHeader, type PcapRecord } from "../src/pcap/writer.js";
@@ -387,6 +387,19 @@ describe("compile", () => {
     const name = await runCli(["compile", "-o", "list.bin", "--name", "bad name", "cap.pcap"], { cwd: directory });
     assert.equal(name.status, 2);
     assert.match(name.stderr, /source name "bad name" for cap\.pcap is invalid/);
+  });
+
+  it("rejects an output that is one of the inputs", async () => {
+    const directory = temporaryDirectory();
+    writeFileSync(join(directory, "in.txt"), "192.0.2.1\n");
+    linkSync(join(directory, "in.txt"), join(directory, "same.txt"));
+    for (const [output, input] of [["in.txt", "in.txt"], ["./sub/../in.txt", "in.txt"], ["same.txt", "in.txt"]]) {
+      mkdirSync(join(directory, "sub"), { recursive: true });
+      const result = await runCli(["compile", "-o", output!, "other.txt", input!], { cwd: directory });
+      assert.equal(result.status, 2, output);
+      assert.equal(result.stderr, `repfilter: error: the output ${output} is the input ${input}; write the list to another file\n`);
+    }
+    assert.equal(readFileSync(join(directory, "in.txt"), "utf8"), "192.0.2.1\n");
   });
 });
 

@@ -9,6 +9,7 @@ import { formatRange } from "../lists/ipv4.js";
 import { decodeListText, ListFormatError, parseTextList, type ParsedList } from "../lists/text-list.js";
 import { writeFileAtomic } from "../util/atomic-write.js";
 import { describeFileError, displayName } from "../util/file-errors.js";
+import { findSameFile } from "../util/same-file.js";
 import { plural } from "../output/summary.js";
 import { Diagnostics } from "./diagnostics.js";
 import type { ScanIO } from "./scan.js";
@@ -35,10 +36,16 @@ export function defaultSourceName(path: string): string {
   return extension.length > 0 && extension.length < name.length ? name.slice(0, -extension.length) : name;
 }
 
-export async function runCompile(files: string[], options: CompileOptions, io: Pick<ScanIO, "stdin" | "stderr" | "env">): Promise<number> {
+export async function runCompile(files: string[], options: CompileOptions, io: Pick<ScanIO, "stdin" | "stdinFd" | "stderr" | "env">): Promise<number> {
   const diagnostics = new Diagnostics(io.stderr);
   if (options.names.length > files.length) {
     diagnostics.error(`${options.names.length} --name values for ${files.length} files; give at most one name per file`);
+    return 2;
+  }
+  const overwritten = findSameFile(options.output, files, io.stdinFd);
+  if (overwritten !== undefined) {
+    const input = overwritten === "-" ? "stdin" : displayName(overwritten);
+    diagnostics.error(`the output ${displayName(options.output)} is the input ${input}; write the list to another file`);
     return 2;
   }
   const sources: SourceEntries[] = [];
