@@ -2,7 +2,7 @@
 
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
-import { closeSync, linkSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from "node:fs";
+import { closeSync, existsSync, linkSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { buildPcap, pcapFileHeader, pcapRecordHeader, type PcapRecord } from "../src/pcap/writer.js";
@@ -401,6 +401,53 @@ describe("compile", () => {
     }
     assert.equal(readFileSync(join(directory, "in.txt"), "utf8"), "192.0.2.1\n");
   });
+});
+
+describe("compile safety", () => {
+  it("rejects unsafe entries and reports the first five", async () => {
+    const directory = temporaryDirectory();
+    const lines = ["0.0.0.0/0", "10.1.0.0/16", "192.0.2.1", "127.0.0.1", "224.0.0.1", "2.0.0.0/7", "198.51.100.0/24", "169.254.1.1"];
+    writeFileSync(join(directory, "unsafe.txt"), lines.join("\n") + "\n");
+    const result = await runCli(["compile", "-o", "list.bin", "unsafe.txt"], { cwd: directory });
+    assert.equal(result.status, 0, result.stderr);
+    assert.deepEqual(result.stderr.trim().split("\n"), [
+      "repfilter: warning: unsafe.txt: 6 unsafe entries rejected by the safety policy (--no-policy keeps them)",
+      "repfilter: warning: unsafe.txt:1: 0.0.0.0/0 covers every address",
+      "repfilter: warning: unsafe.txt:2: 10.1.0.0/16 overlaps 10.0.0.0/8, private network (RFC 1918)",
+      "repfilter: warning: unsafe.txt:4: 127.0.0.1/32 overlaps 127.0.0.0/8, loopback (RFC 1122)",
+      "repfilter: warning: unsafe.txt:5: 224.0.0.1/32 overlaps 224.0.0.0/4, multicast (RFC 5771)",
+      "repfilter: warning: unsafe.txt:6: 2.0.0.0/7 spans more than one /8 block (a prefix shorter than /8)",
+      "repfilter: warning: unsafe.txt: 1 more unsafe entry not shown",
+      "repfilter: wrote list.bin: 2 ranges (257 addresses) from 2 entries in 1 source",
+    ]);
+    const check = await runCli(["check", "-b", join(directory, "list.bin"), "10.1.0.1", "192.0.2.1"]);
+    assert.match(check.stdout, /^10\.1\.0\.1 +- +not listed/m);
+    assert.match(check.stdout, /^192\.0\.2\.1 +unsafe +192\.0\.2\.1\/32/m);
+  });
+
+  it("keeps unsafe entries with --no-policy", async () => {
+    const directory = temporaryDirectory();
+    writeFileSync(join(directory, "all.txt"), "0.0.0.0/0\n10.0.0.0/8\n");
+    const result = await runCli(["compile", "--no-policy", "-o", "list.bin", "all.txt"], { cwd: directory });
+    assert.equal(result.status, 0);
+    assert.equal(result.stderr, "repfilter: wrote list.bin: 3 ranges (4294967296 addresses) from 2 entries in 1 source\n");
+    const scan = await runCli(["--blocklist", join(directory, "list.bin"), "--quiet"], { input: buildPcap(records(1, "10.0.0.1", "10.0.0.2"), { linkType: 1 }) });
+    assert.equal(scan.status, 0);
+  });
+
+  it("writes nothing when the files together cover a block shorter than /8", async () => {
+    const directory = temporaryDirectory();
+    writeFileSync(join(directory, "a.txt"), "12.0.0.0/8\n");
+    writeFileSync(join(directory, "b.txt"), "13.0.0.0/8\n");
+    const result = await runCli(["compile", "-o", "list.bin", "a.txt", "b.txt"], { cwd: directory });
+    assert.equal(result.status, 2);
+    assert.deepEqual(result.stderr.trim().split("\n"), [
+      "repfilter: error: the merged list is unsafe: merged ranges 12.0.0.0-13.255.255.255 cover 12.0.0.0/7, a block shorter than /8",
+      "repfilter: error: list.bin not written; remove these ranges from the lists, or pass --no-policy to write them anyway",
+    ]);
+    assert.equal(existsSync(join(directory, "list.bin")), false);
+  });
+
 });
 
 describe("help", () => {

@@ -5,6 +5,7 @@ import { basename, extname } from "node:path";
 import { addressCount, buildBlocklist, type SourceEntries } from "../blocklist/build.js";
 import { encodeBlocklist } from "../blocklist/format.js";
 import { isValidSourceName, SOURCE_NAME_RULE } from "../blocklist/source-name.js";
+import { applyPolicy, checkMergedRanges, createPolicy, type PolicyRejection, type SafetyPolicy } from "../feeds/policy.js";
 import { formatRange } from "../lists/ipv4.js";
 import { decodeListText, ListFormatError, parseTextList, type ParsedList } from "../lists/text-list.js";
 import { writeFileAtomic } from "../util/atomic-write.js";
@@ -18,6 +19,8 @@ export interface CompileOptions {
   output: string;
   /** Source names for the files, in order; missing ones default to the file name. */
   names: string[];
+  /** Apply the updater's default safety policy (false with --no-policy). */
+  policy: boolean;
 }
 
 /** Rejected lines shown per file; the rest are only counted. */
@@ -48,6 +51,7 @@ export async function runCompile(files: string[], options: CompileOptions, io: P
     diagnostics.error(`the output ${displayName(options.output)} is the input ${input}; write the list to another file`);
     return 2;
   }
+  const policy = options.policy ? createPolicy() : undefined;
   const sources: SourceEntries[] = [];
   let entryCount = 0;
   for (const [index, file] of files.entries()) {
@@ -67,13 +71,20 @@ export async function runCompile(files: string[], options: CompileOptions, io: P
       diagnostics.error(`${file}: no valid entries in ${parsed.rejected.length} lines; is this a list of addresses?`);
       return 2;
     }
-    if (parsed.entries.length === 0) diagnostics.warning(`${file}: no entries; source "${name}" will list nothing`);
-    entryCount += parsed.entries.length;
-    sources.push({ name, entries: parsed.entries });
+    let entries = parsed.entries;
+    if (policy !== undefined) {
+      const checked = applyPolicy(entries, policy);
+      reportUnsafe(file, checked.rejected, diagnostics);
+      entries = checked.accepted;
+    }
+    if (entries.length === 0) diagnostics.warning(`${file}: no entries; source "${name}" will list nothing`);
+    entryCount += entries.length;
+    sources.push({ name, entries });
   }
 
   const createdAt = buildTime(io.env);
   const list = buildBlocklist(sources, createdAt);
+  if (policy !== undefined && !checkMerged(list, policy, options.output, diagnostics)) return 2;
   try {
     await writeFileAtomic(options.output, encodeBlocklist(list));
   } catch (error) {
@@ -86,6 +97,31 @@ export async function runCompile(files: string[], options: CompileOptions, io: P
   );
   if (list.starts.length === 0) diagnostics.warning(`${options.output} is empty: a scan with it never alerts`);
   return 0;
+}
+
+/** Reports the entries the safety policy rejected: the count, then the first few with their line numbers. */
+function reportUnsafe(file: string, rejected: ReadonlyArray<PolicyRejection>, diagnostics: Diagnostics): void {
+  if (rejected.length === 0) return;
+  diagnostics.warning(`${file}: ${plural(rejected.length, "unsafe entry", "unsafe entries")} rejected by the safety policy (--no-policy keeps them)`);
+  for (const rejection of rejected.slice(0, SHOWN_REJECTS)) {
+    diagnostics.warning(`${file}:${rejection.line}: ${rejection.message}`);
+  }
+  if (rejected.length > SHOWN_REJECTS) {
+    diagnostics.warning(`${file}: ${plural(rejected.length - SHOWN_REJECTS, "more unsafe entry", "more unsafe entries")} not shown`);
+  }
+}
+
+/**
+ * Checks the merged table as `update` does, because entries that pass one by one
+ * can join into a block that is too broad (12.0.0.0/8 in one file and
+ * 13.0.0.0/8 in another). Reports each problem and returns false when there is one.
+ */
+function checkMerged(list: { starts: Uint32Array; ends: Uint32Array }, policy: SafetyPolicy, output: string, diagnostics: Diagnostics): boolean {
+  const problems = checkMergedRanges(list.starts, list.ends, policy);
+  if (problems.length === 0) return true;
+  for (const problem of problems.slice(0, SHOWN_REJECTS)) diagnostics.error(`the merged list is unsafe: ${problem}`);
+  diagnostics.error(`${output} not written; remove these ranges from the lists, or pass --no-policy to write them anyway`);
+  return false;
 }
 
 async function readList(file: string, io: Pick<ScanIO, "stdin">, diagnostics: Diagnostics): Promise<ParsedList | undefined> {

@@ -41,6 +41,17 @@ Examples:
   repfilter compile -o list.bin my-list.txt
   repfilter check 203.0.113.7`;
 
+const COMPILE_HELP_AFTER = `
+Invalid lines are skipped and reported with their line numbers. So are the
+entries that the safety policy of \`repfilter update\` rejects: 0.0.0.0/0, any
+entry that needs a prefix shorter than /8, and any entry that overlaps
+0.0.0.0/8, 10.0.0.0/8, 100.64.0.0/10, 127.0.0.0/8, 169.254.0.0/16,
+172.16.0.0/12, 192.168.0.0/16, 224.0.0.0/4 or 240.0.0.0/4. When the entries of
+all files together cover a block shorter than /8, nothing is written.
+--no-policy turns these checks off.
+
+Exit status: 0 when the list was written, 2 on an error.`;
+
 const CHECK_HELP_AFTER = `
 Prints one row per source that lists each address: the entry the source lists
 that contains it, and the days it was first and last seen (- when the list has
@@ -119,11 +130,13 @@ export async function main(argv: string[], io: ScanIO): Promise<number> {
     .argument("<FILE...>", "text lists to merge, each one named source; - reads stdin")
     .requiredOption("-o, --output <path>", "blocklist file to write (replaced atomically)")
     .option("-n, --name <name>", "source name for the next FILE, repeatable (default: the file name without extension)", collect)
+    .option("--no-policy", "keep entries the safety policy rejects: 0.0.0.0/0, prefixes shorter than /8, and private, loopback, link-local, multicast and other reserved ranges")
     .helpOption("-h, --help", "show this help and exit")
-    .action(async (files: string[], options: { output: string; name?: string[] }) => {
+    .addHelpText("after", COMPILE_HELP_AFTER)
+    .action(async (files: string[], options: { output: string; name?: string[]; policy: boolean }) => {
       // Loaded on demand, like check, info and update: a scan does not need it.
       const { runCompile } = await import("./compile.js");
-      status = await runCompile(files, { output: options.output, names: options.name ?? [] }, io);
+      status = await runCompile(files, { output: options.output, names: options.name ?? [], policy: options.policy }, io);
     });
 
   program
