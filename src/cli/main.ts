@@ -93,7 +93,10 @@ export async function main(argv: string[], io: ScanIO): Promise<number> {
       parseHomeNet,
     )
     .option("--allow <file>", "text list of listed addresses, CIDR blocks or ranges that must not alert; repeatable", collect)
-    .option("--write-pcap <file>", "write every matched packet, repeats included, to this capture file (pcap, or pcapng for mixed link types)")
+    .option(
+      "--write-pcap <file>",
+      "write every matched packet, repeats included, to this capture file (pcap, or pcapng for mixed link types); - writes pcapng to stdout in place of the alert lines",
+    )
     .option(
       "--names-table <entries>",
       `client and server pairs whose host names are remembered (about 1 KiB each); 0 turns names off (default: ${DEFAULT_NAMES_TABLE_ENTRIES})`,
