@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
 import { closeSync, existsSync, linkSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from "node:fs";
+import { createServer } from "node:net";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { buildPcap, pcapFileHeader, pcapRecordHeader, type PcapRecord } from "../src/pcap/writer.js";
@@ -11,6 +12,24 @@ import { ethernet, ipv4, sll2 } from "./helpers/packets.js";
 import { listOf } from "./helpers/scan.js";
 
 const LIST = writeBlocklist(listOf(["192.0.2.0/24", "203.0.113.7"], "demo"));
+
+/** Runs `repfilter ARGS...` with stdin opened from `path`, as a shell redirection does, and a 10-second limit. */
+function runWithStdin(args: string[], path: string): Promise<{ status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
+  const input = openSync(path, "r");
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: [input, "pipe", "pipe"] });
+    closeSync(input);
+    let stdout = "";
+    let stderr = "";
+    child.stdout!.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+    child.on("close", (status, signal) => {
+      clearTimeout(timer);
+      resolve({ status, signal, stdout, stderr });
+    });
+  });
+}
 
 function records(count: number, src = "192.0.2.1", dst = "10.0.0.1"): PcapRecord[] {
   return Array.from({ length: count }, (_, i) => ({ tsSec: 1_700_000_000 + i, tsFrac: i, data: ethernet(ipv4({ src, dst, proto: 6, srcPort: 1000 + i, dstPort: 443 })) }));
@@ -162,10 +181,45 @@ describe("scan errors", () => {
     assert.match(result.stderr, /warning: stdin: capture ends inside record 3 at byte \d+: \d+ of \d+ bytes present/);
   });
 
-  it("rejects empty input", async () => {
+  it("warns about empty input and exits 1", async () => {
     const result = await runCli(["--blocklist", LIST], { input: "" });
+    assert.equal(result.status, 1);
+    assert.match(result.stderr, /^repfilter: warning: stdin: input is empty \(0 bytes\); nothing to scan\n/);
+    assert.equal(result.stdout, "");
+  });
+
+  it("reads /dev/null as an empty input, named and on stdin", async () => {
+    const named = await runCli(["--blocklist", LIST, "--quiet", "/dev/null"]);
+    assert.equal(named.status, 1);
+    assert.equal(named.stderr, "repfilter: warning: /dev/null: input is empty (0 bytes); nothing to scan\n");
+    const redirected = await runWithStdin(["--blocklist", LIST, "--quiet"], "/dev/null");
+    assert.equal(redirected.status, 1);
+    assert.equal(redirected.stderr, "repfilter: warning: stdin: input is empty (0 bytes); nothing to scan\n");
+  });
+
+  it("rejects /dev/zero on stdin as not a capture, without hanging", async () => {
+    const result = await runWithStdin(["--blocklist", LIST], "/dev/zero");
+    assert.equal(result.signal, null, "killed by the timeout");
     assert.equal(result.status, 2);
-    assert.match(result.stderr, /error: stdin: input is empty/);
+    assert.equal(result.stderr.split("\n")[0], "repfilter: error: stdin: not a pcap or pcapng capture: the first bytes are 00 00 00 00");
+    assert.equal(result.stdout, "");
+  });
+
+  it("rejects a directory and a UNIX socket as FILE in one line", async () => {
+    const directory = temporaryDirectory();
+    const socketPath = join(directory, "capture.sock");
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+    try {
+      const result = await runCli(["--blocklist", LIST, directory, socketPath]);
+      assert.equal(result.status, 2);
+      assert.deepEqual(result.stderr.trim().split("\n"), [
+        `repfilter: error: ${directory}: cannot read: is a directory`,
+        `repfilter: error: ${socketPath}: cannot read: is a UNIX socket, not a file; connect to it with a tool such as socat and pipe the data in`,
+      ]);
+    } finally {
+      server.close();
+    }
   });
 
   it("exits 2 when no packet has a decodable link type", async () => {

@@ -6,7 +6,7 @@ import { isatty } from "node:tty";
 import type { Blocklist } from "../blocklist/build.js";
 import { BlocklistError } from "../blocklist/format.js";
 import { closeBlocklist, loadBlocklist, resolveBlocklistPath, type Environment } from "../blocklist/load.js";
-import { Counter, NOTICE_LINKTYPE, NOTICE_UNSUPPORTED_LINKTYPE } from "../core/abi.js";
+import { Counter, ERR_EMPTY, NOTICE_LINKTYPE, NOTICE_UNSUPPORTED_LINKTYPE } from "../core/abi.js";
 import { CaptureError } from "../core/capture-error.js";
 import type { HitBatch } from "../core/hits.js";
 import { Scanner } from "../core/scanner.js";
@@ -344,6 +344,11 @@ class ScanSession {
   }
 
   #reportInputError(error: unknown): void {
+    // An empty input holds no packets, so it alerts on none, like a capture of a quiet link.
+    if (error instanceof CaptureError && error.code === ERR_EMPTY) {
+      this.#diagnostics.warning(`${this.#inputName}: input is empty (0 bytes); nothing to scan`);
+      return;
+    }
     if (error instanceof CaptureError || error instanceof GzipError) {
       this.#diagnostics.error(`${this.#inputName}: ${error.message}`);
       return;
