@@ -2,7 +2,7 @@
 
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
-import { closeSync, existsSync, linkSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from "node:fs";
+import { closeSync, existsSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync, writeSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -29,6 +29,23 @@ function runWithStdin(args: string[], path: string): Promise<{ status: number | 
       resolve({ status, signal, stdout, stderr });
     });
   });
+}
+
+/**
+ * Waits until a thread of process `pid` blocks in the kernel's FIFO open, which
+ * Linux shows as wait_for_partner in /proc/PID/task/TID/wchan; gives up after 10 s.
+ */
+async function waitForFifoOpen(pid: number): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    try {
+      const tasks = readdirSync(`/proc/${pid}/task`);
+      if (tasks.some((task) => readFileSync(`/proc/${pid}/task/${task}/wchan`, "utf8").includes("wait_for_partner"))) return;
+    } catch {
+      // A thread may end between the listing and the read.
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 function records(count: number, src = "192.0.2.1", dst = "10.0.0.1"): PcapRecord[] {
@@ -390,6 +407,26 @@ describe("pipes and signals", () => {
     assert.match(stdout, /pkt=1 UDP 192\.0\.2\.1/);
     assert.match(stderr, /interrupted by SIGTERM/);
   });
+
+  for (const [signal, expected] of [["SIGTERM", 143], ["SIGINT", 130]] as const) {
+    it(`stops on ${signal} while a named FIFO has no writer`, async () => {
+      const directory = temporaryDirectory();
+      const fifo = join(directory, "never-written.pcap");
+      execFileSync("mkfifo", [fifo]);
+      const child = spawn(process.execPath, [BIN, "--blocklist", LIST, fifo], { stdio: ["ignore", "pipe", "pipe"] });
+      let stderr = "";
+      child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+      const closed = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on("close", (status, killer) => resolve([status, killer])));
+      await waitForFifoOpen(child.pid!);
+      child.kill(signal);
+      const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
+      const [status, killer] = await closed;
+      clearTimeout(timer);
+      assert.equal(killer, null, "killed by the timeout");
+      assert.equal(status, expected);
+      assert.equal(stderr, `repfilter: interrupted by ${signal}; the summary covers the packets read until then\n`);
+    });
+  }
 
   it("keeps running when stderr is closed", async () => {
     // stderr is a pipe whose reader has gone: every warning and the summary fail with EPIPE.

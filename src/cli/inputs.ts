@@ -6,8 +6,8 @@
 // An input that starts with the gzip magic is decompressed as it streams in,
 // whatever its name.
 
-import { fstatSync, read, readSync } from "node:fs";
-import { open, stat } from "node:fs/promises";
+import { closeSync, constants, fstatSync, openSync, read, readSync } from "node:fs";
+import { open, stat, type FileHandle } from "node:fs/promises";
 import { Socket, type SocketConstructorOpts } from "node:net";
 import { PassThrough } from "node:stream";
 import type { Scanner } from "../core/scanner.js";
@@ -58,8 +58,8 @@ export async function readFileInput(path: string, scanner: Scanner, hooks: Input
   // open() would succeed on a directory and fail with a bare ENXIO on a socket.
   if (kind.isDirectory()) throw fileTypeError("EISDIR", path);
   if (kind.isSocket()) throw fileTypeError("ERR_UNIX_SOCKET", path);
-  // Opening a FIFO waits for its writer; everything after the open can be stopped.
-  const handle = await open(path, "r");
+  const handle = kind.isFIFO() ? await openFifo(path, hooks) : await open(path, "r");
+  if (handle === undefined) return;
   const stats = await handle.stat().catch(async (error: unknown) => {
     await handle.close();
     throw error;
@@ -108,6 +108,37 @@ export async function readStdinInput(stdin: StdinSource, scanner: Scanner, hooks
 
 function fileTypeError(code: string, path: string): NodeJS.ErrnoException {
   return Object.assign(new Error(`${path}: ${code}`), { code, path });
+}
+
+/**
+ * Opens a FIFO for reading. The open waits in the thread pool until a writer
+ * opens the FIFO, and no signal interrupts it. So when the run is stopped first,
+ * this opens the FIFO for writing itself, without blocking, which completes the
+ * pending open, and closes both ends. Returns undefined when the run stopped.
+ */
+async function openFifo(path: string, hooks: InputHooks): Promise<FileHandle | undefined> {
+  let settled = false;
+  const opening = open(path, "r").finally(() => {
+    settled = true;
+  });
+  void hooks.stopping.then(() => releasePendingOpen(path, () => settled));
+  const handle = await opening;
+  if (!hooks.stopped()) return handle;
+  await handle.close();
+  return undefined;
+}
+
+/** Opens and closes the write end of a FIFO until the pending read open has returned. */
+async function releasePendingOpen(path: string, settled: () => boolean): Promise<void> {
+  while (!settled()) {
+    try {
+      closeSync(openSync(path, constants.O_WRONLY | constants.O_NONBLOCK));
+    } catch (error) {
+      // ENXIO: no reader yet, because the pending open has not reached the kernel; try again.
+      if ((error as NodeJS.ErrnoException).code !== "ENXIO") return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
 }
 
 /** Reads the event loop gets a turn after: 32 reads of up to 1 MiB each, some milliseconds of work. */
