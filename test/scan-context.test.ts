@@ -89,6 +89,17 @@ describe("direction", () => {
     assert.equal(DIRECTION_NAMES[home.direction(address("10.9.9.9"), address("192.0.2.15"))], "inbound");
   });
 
+  it("takes negations alone as every other address", async () => {
+    const result = await runCli(["--blocklist", LIST, "--quiet", "--home-net", "!10.0.0.0/8"], { input });
+    assert.equal(result.status, 0, result.stderr);
+    assert.deepEqual(
+      result.stdout.trim().split("\n").map((line) => / dir=(\w+) /.exec(line)?.[1]),
+      ["outbound", "inbound", "external", "internal"],
+    );
+    assert.equal(HomeNet.parse("[!10.0.0.0/8, !192.0.2.0/24]").describe(), "0.0.0.0-9.255.255.255,11.0.0.0-192.0.1.255,192.0.3.0-255.255.255.255");
+    assert.equal(HomeNet.parse("fd00::/8,!10.0.0.0/8").describe(), "");
+  });
+
   it("rejects an invalid home network with status 2", async () => {
     assert.throws(() => HomeNet.parse("10.0.0.0/8,,192.168.0.0/16"), HomeNetError);
     const result = await runCli(["--blocklist", LIST, "--home-net", "10.0.0.0/33"], { input });
