@@ -57,8 +57,12 @@ Prints one row per source that lists each address: the entry the source lists
 that contains it, and the days it was first and last seen (- when the list has
 no dates, as lists from \`repfilter compile\` do).
 
-Exit status, as for grep: 0 if any address is listed, 1 if none is, 2 on an
-error (an invalid address, a missing or invalid blocklist).`;
+An invalid or IPv6 address is reported on stderr, and the others are still
+looked up.
+
+Exit status, as for grep: 2 on an error (an invalid or IPv6 address, a missing
+or invalid blocklist), even when another address is listed; otherwise 0 if any
+address is listed and 1 if none is.`;
 
 const UPDATE_HELP_AFTER = `
 The per-feed table goes to stdout; the log goes to stderr.
