@@ -6,6 +6,7 @@ import { closeSync, existsSync, linkSync, mkdirSync, openSync, readdirSync, read
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { DEFAULT_RESERVED_RANGES } from "../src/feeds/policy.js";
 import { buildPcap, pcapFileHeader, pcapRecordHeader, type PcapRecord } from "../src/pcap/writer.js";
 import { BIN, jsonLines, REPO, runCli, temporaryDirectory, writeBlocklist } from "./helpers/cli.js";
 import { ethernet, ipv4, sll2 } from "./helpers/packets.js";
@@ -549,7 +550,25 @@ describe("help", () => {
       assert.ok(result.stdout.includes(option), option);
     }
     assert.match(result.stdout, /--dedup <seconds> +suppress repeat alerts[^-]*\(default: 60\)/);
-    assert.match(result.stdout, /Exit status: 0 if an alert was printed, 1 if none, 2 on an error/);
+    assert.match(result.stdout, /Exit status: 0 if an alert was printed, 1 if none, 2 on an error, 130 or 143\nwhen SIGINT or SIGTERM stopped the run\./);
+  });
+
+  it("prints usage for help and help SUBCOMMAND", async () => {
+    const flag = await runCli(["--help"]);
+    const command = await runCli(["help"]);
+    assert.equal(command.status, 0);
+    assert.equal(command.stderr, "");
+    assert.equal(command.stdout, flag.stdout);
+    const compileFlag = await runCli(["compile", "--help"]);
+    const compileCommand = await runCli(["help", "compile"]);
+    assert.equal(compileCommand.status, 0);
+    assert.equal(compileCommand.stdout, compileFlag.stdout);
+    assert.match(compileCommand.stdout, /--no-policy +keep entries the safety policy rejects/);
+    for (const range of DEFAULT_RESERVED_RANGES) assert.ok(compileCommand.stdout.includes(range), range);
+    const unknown = await runCli(["help", "frobnicate"]);
+    assert.equal(unknown.status, 2);
+    assert.equal(unknown.stdout, "");
+    assert.match(unknown.stderr, /^repfilter: error: unknown command 'frobnicate'; the subcommands are compile, check, info and update\n/);
   });
 
   it("runs the README's demo", async () => {

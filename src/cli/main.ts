@@ -32,7 +32,8 @@ names=NAME(SOURCES),... in text, "hostnames" and "hostname_sources" in JSON.
 Blocklist lookup order: --blocklist, then $REPFILTER_BLOCKLIST, then
 $XDG_DATA_HOME/repfilter/blocklist.bin (default ~/.local/share/repfilter/blocklist.bin).
 
-Exit status: 0 if an alert was printed, 1 if none, 2 on an error.
+Exit status: 0 if an alert was printed, 1 if none, 2 on an error, 130 or 143
+when SIGINT or SIGTERM stopped the run.
 
 Examples:
   tcpdump -U -i eth0 -w - | repfilter
@@ -189,6 +190,23 @@ export async function main(argv: string[], io: ScanIO): Promise<number> {
       // Loaded on demand: undici and node-cron would slow down the start of every scan.
       const { runUpdateCommand } = await import("./update.js");
       status = await runUpdateCommand({ ...options, allow: options.allow ?? [], daemon: options.daemon === true }, io);
+    });
+
+  // `repfilter help` and `repfilter help compile` print usage, as --help does.
+  // Commander's own help command would print the scan's usage for an unknown name.
+  program
+    .command("help")
+    .usage("[COMMAND]")
+    .description("Print the usage of the scan, or of a subcommand.")
+    .argument("[COMMAND]", "subcommand to describe: compile, check, info or update")
+    .helpOption("-h, --help", "show this help and exit")
+    .action((name: string | undefined) => {
+      const target = name === undefined ? program : program.commands.find((command) => command.name() === name);
+      if (target === undefined) {
+        program.error(`error: unknown command '${name}'; the subcommands are compile, check, info and update`);
+        return;
+      }
+      target.help();
     });
 
   for (const command of [program, ...program.commands]) {
