@@ -236,7 +236,7 @@ describe("timestamps outside years 0000-9999", () => {
   const year10000 = buildPcapng([{ timestamp: 253_402_300_800_123_456n, data }], { interfaces: [{ linkType: 1, tsresol: 6 }] });
   const year401970 = buildPcapng([{ timestamp: 123_456n, data }], { interfaces: [{ linkType: 1, tsresol: 6, tsoffset: 1000n * 146_097n * 86_400n }] });
 
-  it("prints an expanded year with seconds and fraction in text", async () => {
+  it("prints an expanded year in text", async () => {
     const near = await runCli(["--blocklist", LIST, "--quiet"], { input: year10000 });
     assert.equal(near.status, 0, near.stderr);
     assert.match(near.stdout, /^\+010000-01-01T00:00:00\.123456Z pkt=1 TCP /);

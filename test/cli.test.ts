@@ -206,7 +206,7 @@ describe("scan errors", () => {
     assert.equal(result.stdout, "");
   });
 
-  it("reads /dev/null as an empty input, named and on stdin", async () => {
+  it("reads /dev/null named and on stdin", async () => {
     const named = await runCli(["--blocklist", LIST, "--quiet", "/dev/null"]);
     assert.equal(named.status, 1);
     assert.equal(named.stderr, "repfilter: warning: /dev/null: input is empty (0 bytes); nothing to scan\n");
@@ -215,7 +215,7 @@ describe("scan errors", () => {
     assert.equal(redirected.stderr, "repfilter: warning: stdin: input is empty (0 bytes); nothing to scan\n");
   });
 
-  it("rejects /dev/zero on stdin as not a capture, without hanging", async () => {
+  it("rejects /dev/zero on stdin promptly", async () => {
     const result = await runWithStdin(["--blocklist", LIST], "/dev/zero");
     assert.equal(result.signal, null, "killed by the timeout");
     assert.equal(result.status, 2);
@@ -223,7 +223,7 @@ describe("scan errors", () => {
     assert.equal(result.stdout, "");
   });
 
-  it("rejects a directory and a UNIX socket as FILE in one line", async () => {
+  it("rejects directory and socket paths", async () => {
     const directory = temporaryDirectory();
     const socketPath = join(directory, "capture.sock");
     const server = createServer();
@@ -328,7 +328,7 @@ describe("crafted source names", () => {
     assert.equal(info.stderr, expected);
   });
 
-  it("compile rejects a file name with a line break as the default name", async () => {
+  it("compile rejects a line break in a default name", async () => {
     const directory = temporaryDirectory();
     writeFileSync(join(directory, "evil\nname.txt"), "192.0.2.1\n");
     const result = await runCli(["compile", "-o", "list.bin", "evil\nname.txt"], { cwd: directory });
@@ -527,7 +527,7 @@ describe("compile safety", () => {
     assert.equal(scan.status, 0);
   });
 
-  it("writes nothing when the files together cover a block shorter than /8", async () => {
+  it("writes nothing for a merged block shorter than /8", async () => {
     const directory = temporaryDirectory();
     writeFileSync(join(directory, "a.txt"), "12.0.0.0/8\n");
     writeFileSync(join(directory, "b.txt"), "13.0.0.0/8\n");

@@ -148,7 +148,7 @@ describe("list reload", () => {
     assert.equal(scan.alerts().length, 2);
   });
 
-  it("words a failed SIGHUP reload like a failed watch reload", async () => {
+  it("words every reload failure one way", async () => {
     const directory = temporaryDirectory();
     const listPath = join(directory, "blocklist.bin");
     writeFileSync(listPath, encodeBlocklist(LIST_A));

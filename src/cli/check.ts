@@ -36,8 +36,8 @@ export async function runCheck(texts: string[], options: CheckOptions, io: Pick<
       continue;
     }
     const ipv6 = parseEntry(text.trim()).kind === "ipv6";
-    const shown = JSON.stringify(text);
-    diagnostics.error(ipv6 ? `${shown} is an IPv6 address, which is not supported yet; the blocklist holds IPv4 addresses only` : `${shown} is not an IPv4 address; give dotted-quad addresses such as 192.0.2.1`);
+    const quoted = JSON.stringify(text);
+    diagnostics.error(ipv6 ? `${quoted} is an IPv6 address, which is not supported yet; the blocklist holds IPv4 addresses only` : `${quoted} is not an IPv4 address; give dotted-quad addresses such as 192.0.2.1`);
   }
   if (addresses.length === 0) return 2;
 

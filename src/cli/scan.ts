@@ -344,7 +344,7 @@ class ScanSession {
   }
 
   #reportInputError(error: unknown): void {
-    // An empty input holds no packets, so it alerts on none, like a capture of a quiet link.
+    // An empty input contains no packets, so it alerts on none, like a capture of a quiet link.
     if (error instanceof CaptureError && error.code === ERR_EMPTY) {
       this.#diagnostics.warning(`${this.#inputName}: input is empty (0 bytes); nothing to scan`);
       return;
@@ -459,7 +459,7 @@ class ScanSession {
   }
 }
 
-/** A stream that accepts and drops everything. */
+/** Returns a stream that discards everything written to it. */
 function discardingStream(): Writable {
   return new Writable({
     write: (_chunk, _encoding, callback) => callback(),

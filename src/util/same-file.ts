@@ -18,8 +18,8 @@ function sameIdentity(a: Stats | undefined, b: Stats | undefined): boolean {
 
 /**
  * Returns the first of `inputs` that is the same file as `output`: the same
- * device and inode when both exist (which sees through links and `..`), else the
- * same absolute path. "-" in `inputs` stands for stdin, compared through
+ * absolute path, or the same device and inode when both exist, which also
+ * matches hard and symbolic links. "-" in `inputs` is stdin, compared through
  * `stdinFd` when it is given. A character device never matches.
  */
 export function findSameFile(output: string, inputs: ReadonlyArray<string>, stdinFd?: number): string | undefined {
