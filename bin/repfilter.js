@@ -21,6 +21,7 @@ const status = await main(process.argv.slice(2), {
     return process.stdin;
   },
   stdinFd: 0,
+  stdoutFd: 1,
   stdout: process.stdout,
   stderr: process.stderr,
   env: process.env,

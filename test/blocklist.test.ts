@@ -157,4 +157,24 @@ describe("blocklist file", () => {
     broken.writeUInt32LE(file.length + 100, HEADER_LENGTH + 8);
     expectError(resealed(broken), "ERR_BLOCKLIST_DIRECTORY", /outside the file/);
   });
+
+  it("rejects source names an alert could not print", () => {
+    const names = ["", "two words", "a,b", "line\nbreak", "bell\u0007", "-leading-dash", "x".repeat(65), "ünïcode"];
+    for (const name of names) {
+      const crafted = encodeBlocklist(buildBlocklist([{ name, entries: entries("192.0.2.0/24") }], 0));
+      assert.throws(
+        () => decodeBlocklist(crafted, "lists/x.bin"),
+        (error: unknown) => {
+          assert.ok(error instanceof BlocklistError);
+          assert.equal(error.code, "ERR_BLOCKLIST_SOURCE_NAME");
+          assert.ok(error.message.startsWith(`lists/x.bin: source 0 has the invalid name ${JSON.stringify(name)}; `), error.message);
+          assert.doesNotMatch(error.message, /\n/);
+          return true;
+        },
+        JSON.stringify(name),
+      );
+    }
+    const longest = "x".repeat(64);
+    assert.deepEqual(decodeBlocklist(encodeBlocklist(buildBlocklist([{ name: longest, entries: entries("192.0.2.0/24") }], 0)), "x").sources, [longest]);
+  });
 });

@@ -79,11 +79,32 @@ describe("repfilter check", () => {
   it("exits 2 on an invalid address, naming it", async () => {
     const invalid = await runCli(["check", "-b", LIST, "203.0.113.7", "203.0.113"]);
     assert.equal(invalid.status, 2);
-    assert.equal(invalid.stdout, "");
+    assert.match(invalid.stdout, /^203\.0\.113\.7 +narrow +203\.0\.113\.7\/32 /m);
     assert.equal(invalid.stderr, 'repfilter: error: "203.0.113" is not an IPv4 address; give dotted-quad addresses such as 192.0.2.1\n');
     const ipv6 = await runCli(["check", "-b", LIST, "2001:db8::1"]);
     assert.equal(ipv6.status, 2);
-    assert.match(ipv6.stderr, /"2001:db8::1" is an IPv6 address; the blocklist holds IPv4 addresses only/);
+    assert.equal(ipv6.stdout, "");
+    assert.match(ipv6.stderr, /"2001:db8::1" is an IPv6 address, which is not supported yet/);
+  });
+
+  it("checks the IPv4 addresses beside an IPv6 one", async () => {
+    const result = await runCli(["check", "-b", LIST, "203.0.113.7", "2001:db8::1", "192.0.2.1"]);
+    assert.equal(result.status, 2);
+    const rows = result.stdout.trim().split("\n");
+    assert.equal(rows.length, 4, result.stdout);
+    assert.match(rows[1]!, /^203\.0\.113\.7 +wide /);
+    assert.match(rows[2]!, /^203\.0\.113\.7 +narrow /);
+    assert.match(rows[3]!, /^192\.0\.2\.1 +- +not listed/);
+    const errors = result.stderr.trim().split("\n");
+    assert.equal(errors.length, 1, result.stderr);
+    assert.match(errors[0]!, /^repfilter: error: "2001:db8::1" is an IPv6 address, which is not supported yet/);
+  });
+
+  it("checks valid addresses in JSON beside an invalid one", async () => {
+    const result = await runCli(["check", "-b", LIST, "--format", "json", "fe80::1", "192.0.2.1"]);
+    assert.equal(result.status, 2);
+    assert.deepEqual(jsonLines(result.stdout), [{ address: "192.0.2.1", listed: [] }]);
+    assert.match(result.stderr, /"fe80::1" is an IPv6 address/);
   });
 
   it("exits 2 without a blocklist or an address", async () => {

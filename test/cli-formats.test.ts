@@ -9,6 +9,7 @@ import { PassThrough, Readable } from "node:stream";
 import { describe, it } from "node:test";
 import { gzipSync } from "node:zlib";
 import { main } from "../src/cli/main.js";
+import { TimestampFormatter } from "../src/output/timestamp.js";
 import { buildPcapng, type PcapngPacket } from "../src/pcap/pcapng-writer.js";
 import { buildPcap } from "../src/pcap/writer.js";
 import { BIN, jsonLines, runCli, temporaryDirectory, writeBlocklist } from "./helpers/cli.js";
@@ -236,5 +237,41 @@ describe("pcapng and gzip input", () => {
     assert.match(result.stdout, /pcap and pcapng, each plain or gzip-compressed/);
     assert.match(result.stdout, /PPP, PPP in HDLC\s+framing, Cisco HDLC and NFLOG/);
     assert.match(result.stdout, /GRE and VXLAN/);
+  });
+});
+
+describe("timestamps outside years 0000-9999", () => {
+  const data = ethernet(ipv4({ src: "192.0.2.1", dst: "10.0.0.2", proto: 6, srcPort: 1000, dstPort: 443 }));
+  // 10000-01-01 in microseconds; and 400000 years of 146097 days per 400 years after 1970, past Date's range.
+  const year10000 = buildPcapng([{ timestamp: 253_402_300_800_123_456n, data }], { interfaces: [{ linkType: 1, tsresol: 6 }] });
+  const year401970 = buildPcapng([{ timestamp: 123_456n, data }], { interfaces: [{ linkType: 1, tsresol: 6, tsoffset: 1000n * 146_097n * 86_400n }] });
+
+  it("prints an expanded year in text", async () => {
+    const near = await runCli(["--blocklist", LIST, "--quiet"], { input: year10000 });
+    assert.equal(near.status, 0, near.stderr);
+    assert.match(near.stdout, /^\+010000-01-01T00:00:00\.123456Z pkt=1 TCP /);
+    const far = await runCli(["--blocklist", LIST, "--quiet"], { input: year401970 });
+    assert.equal(far.status, 0, far.stderr);
+    assert.match(far.stdout, /^\+401970-01-01T00:00:00\.123456Z pkt=1 TCP /);
+  });
+
+  it("prints an expanded year in JSON", async () => {
+    const near = await runCli(["--blocklist", LIST, "--quiet", "--format", "json"], { input: year10000 });
+    assert.equal(jsonLines(near.stdout)[0]!.timestamp, "+010000-01-01T00:00:00.123456Z");
+    const far = await runCli(["--blocklist", LIST, "--quiet", "--format", "json"], { input: year401970 });
+    assert.equal(jsonLines(far.stdout)[0]!.timestamp, "+401970-01-01T00:00:00.123456Z");
+  });
+
+  it("agrees with Date wherever Date has the year", () => {
+    const formatter = new TimestampFormatter();
+    // Date's range is 8.64e15 ms either side of 1970; step through it unevenly, across leap days.
+    for (let seconds = -8.64e12; seconds <= 8.64e12; seconds += 7_919_999_937) {
+      const whole = Math.floor(seconds);
+      const expected = new Date(whole * 1000).toISOString().replace(/\.000Z$/, ".5Z");
+      assert.equal(formatter.format(whole, 5, 1), expected, `${whole} s`);
+    }
+    for (const iso of ["-000001-12-31T23:59:59", "0000-02-29T00:00:00", "9999-12-31T23:59:59", "+010000-02-29T12:00:00", "-271821-04-20T00:00:00", "+275760-09-13T00:00:00"]) {
+      assert.equal(formatter.format(Date.parse(`${iso}Z`) / 1000, 0, 0), `${iso}Z`);
+    }
   });
 });

@@ -2,9 +2,11 @@
 
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
-import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from "node:fs";
+import { closeSync, existsSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync, writeSync } from "node:fs";
+import { createServer } from "node:net";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { DEFAULT_RESERVED_RANGES } from "../src/feeds/policy.js";
 import { BLOCK_NRB, enhancedPacketBlock, interfaceDescriptionBlock, pcapngBlock, sectionHeaderBlock } from "../src/pcap/pcapng-writer.js";
 import { buildPcap, pcapFileHeader, pcapRecordHeader, type PcapRecord } from "../src/pcap/writer.js";
 import { BIN, jsonLines, REPO, runCli, temporaryDirectory, writeBlocklist } from "./helpers/cli.js";
@@ -12,6 +14,41 @@ import { ethernet, ipv4, sll2 } from "./helpers/packets.js";
 import { listOf } from "./helpers/scan.js";
 
 const LIST = writeBlocklist(listOf(["192.0.2.0/24", "203.0.113.7"], "demo"));
+
+/** Runs `repfilter ARGS...` with stdin opened from `path`, as a shell redirection does, and a 10-second limit. */
+function runWithStdin(args: string[], path: string): Promise<{ status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
+  const input = openSync(path, "r");
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: [input, "pipe", "pipe"] });
+    closeSync(input);
+    let stdout = "";
+    let stderr = "";
+    child.stdout!.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+    child.on("close", (status, signal) => {
+      clearTimeout(timer);
+      resolve({ status, signal, stdout, stderr });
+    });
+  });
+}
+
+/**
+ * Waits until a thread of process `pid` blocks in the kernel's FIFO open, which
+ * Linux shows as wait_for_partner in /proc/PID/task/TID/wchan; gives up after 10 s.
+ */
+async function waitForFifoOpen(pid: number): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    try {
+      const tasks = readdirSync(`/proc/${pid}/task`);
+      if (tasks.some((task) => readFileSync(`/proc/${pid}/task/${task}/wchan`, "utf8").includes("wait_for_partner"))) return;
+    } catch {
+      // A thread may end between the listing and the read.
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
 
 function records(count: number, src = "192.0.2.1", dst = "10.0.0.1"): PcapRecord[] {
   return Array.from({ length: count }, (_, i) => ({ tsSec: 1_700_000_000 + i, tsFrac: i, data: ethernet(ipv4({ src, dst, proto: 6, srcPort: 1000 + i, dstPort: 443 })) }));
@@ -186,10 +223,45 @@ describe("scan errors", () => {
     assert.match(result.stderr, /warning: stdin: capture ends inside record 3 at byte \d+: \d+ of \d+ bytes present/);
   });
 
-  it("rejects empty input", async () => {
+  it("warns about empty input and exits 1", async () => {
     const result = await runCli(["--blocklist", LIST], { input: "" });
+    assert.equal(result.status, 1);
+    assert.match(result.stderr, /^repfilter: warning: stdin: input is empty \(0 bytes\); nothing to scan\n/);
+    assert.equal(result.stdout, "");
+  });
+
+  it("reads /dev/null named and on stdin", async () => {
+    const named = await runCli(["--blocklist", LIST, "--quiet", "/dev/null"]);
+    assert.equal(named.status, 1);
+    assert.equal(named.stderr, "repfilter: warning: /dev/null: input is empty (0 bytes); nothing to scan\n");
+    const redirected = await runWithStdin(["--blocklist", LIST, "--quiet"], "/dev/null");
+    assert.equal(redirected.status, 1);
+    assert.equal(redirected.stderr, "repfilter: warning: stdin: input is empty (0 bytes); nothing to scan\n");
+  });
+
+  it("rejects /dev/zero on stdin promptly", async () => {
+    const result = await runWithStdin(["--blocklist", LIST], "/dev/zero");
+    assert.equal(result.signal, null, "killed by the timeout");
     assert.equal(result.status, 2);
-    assert.match(result.stderr, /error: stdin: input is empty/);
+    assert.equal(result.stderr.split("\n")[0], "repfilter: error: stdin: not a pcap or pcapng capture: the first bytes are 00 00 00 00");
+    assert.equal(result.stdout, "");
+  });
+
+  it("rejects directory and socket paths", async () => {
+    const directory = temporaryDirectory();
+    const socketPath = join(directory, "capture.sock");
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+    try {
+      const result = await runCli(["--blocklist", LIST, directory, socketPath]);
+      assert.equal(result.status, 2);
+      assert.deepEqual(result.stderr.trim().split("\n"), [
+        `repfilter: error: ${directory}: cannot read: is a directory`,
+        `repfilter: error: ${socketPath}: cannot read: is a UNIX socket, not a file; connect to it with a tool such as socat and pipe the data in`,
+      ]);
+    } finally {
+      server.close();
+    }
   });
 
   it("exits 2 when no packet has a decodable link type", async () => {
@@ -256,6 +328,39 @@ describe("blocklist location", () => {
     const result = await runCli(["--blocklist", path], { input });
     assert.equal(result.status, 2);
     assert.match(result.stderr, new RegExp(`^repfilter: error: ${path.replace(/[/.]/g, "\\$&")}: checksum mismatch`));
+  });
+});
+
+describe("crafted source names", () => {
+  // A name that would end the alert line and print a fake one after it.
+  const fakeAlert = "demo\n2026-01-01T00:00:00.000000Z pkt=1 TCP 198.51.100.1:1 -> 10.0.0.1:2 dir=inbound match=src src_range=198.51.100.1/32 src_sources=fake";
+  const path = writeBlocklist(listOf(["192.0.2.0/24"], fakeAlert));
+  const expected = `repfilter: error: ${path}: source 0 has the invalid name ${JSON.stringify(fakeAlert)}; names are 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit, so rebuild the list\n`;
+
+  it("scan, check and info reject the list in one line", async () => {
+    const scan = await runCli(["--blocklist", path], { input: buildPcap(records(1), { linkType: 1 }) });
+    assert.equal(scan.status, 2);
+    assert.equal(scan.stdout, "");
+    assert.equal(scan.stderr, expected);
+    const check = await runCli(["check", "-b", path, "192.0.2.1"]);
+    assert.equal(check.status, 2);
+    assert.equal(check.stdout, "");
+    assert.equal(check.stderr, expected);
+    const info = await runCli(["info", path]);
+    assert.equal(info.status, 2);
+    assert.equal(info.stdout, "");
+    assert.equal(info.stderr, expected);
+  });
+
+  it("compile rejects a line break in a default name", async () => {
+    const directory = temporaryDirectory();
+    writeFileSync(join(directory, "evil\nname.txt"), "192.0.2.1\n");
+    const result = await runCli(["compile", "-o", "list.bin", "evil\nname.txt"], { cwd: directory });
+    assert.equal(result.status, 2);
+    assert.equal(
+      result.stderr,
+      `repfilter: error: source name "evil\\nname" for evil\\nname.txt is invalid; use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit (set it with --name)\n`,
+    );
   });
 });
 
@@ -328,6 +433,26 @@ describe("pipes and signals", () => {
     assert.match(stderr, /interrupted by SIGTERM/);
   });
 
+  for (const [signal, expected] of [["SIGTERM", 143], ["SIGINT", 130]] as const) {
+    it(`stops on ${signal} while a named FIFO has no writer`, async () => {
+      const directory = temporaryDirectory();
+      const fifo = join(directory, "never-written.pcap");
+      execFileSync("mkfifo", [fifo]);
+      const child = spawn(process.execPath, [BIN, "--blocklist", LIST, fifo], { stdio: ["ignore", "pipe", "pipe"] });
+      let stderr = "";
+      child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+      const closed = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on("close", (status, killer) => resolve([status, killer])));
+      await waitForFifoOpen(child.pid!);
+      child.kill(signal);
+      const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
+      const [status, killer] = await closed;
+      clearTimeout(timer);
+      assert.equal(killer, null, "killed by the timeout");
+      assert.equal(status, expected);
+      assert.equal(stderr, `repfilter: interrupted by ${signal}; the summary covers the packets read until then\n`);
+    });
+  }
+
   it("keeps running when stderr is closed", async () => {
     // stderr is a pipe whose reader has gone: every warning and the summary fail with EPIPE.
     const input = buildPcap(records(3), { linkType: 1 });
@@ -379,6 +504,74 @@ describe("compile", () => {
     assert.equal(name.status, 2);
     assert.match(name.stderr, /source name "bad name" for cap\.pcap is invalid/);
   });
+
+  it("rejects an output that is one of the inputs", async () => {
+    const directory = temporaryDirectory();
+    writeFileSync(join(directory, "in.txt"), "192.0.2.1\n");
+    linkSync(join(directory, "in.txt"), join(directory, "same.txt"));
+    for (const [output, input] of [["in.txt", "in.txt"], ["./sub/../in.txt", "in.txt"], ["same.txt", "in.txt"]]) {
+      mkdirSync(join(directory, "sub"), { recursive: true });
+      const result = await runCli(["compile", "-o", output!, "other.txt", input!], { cwd: directory });
+      assert.equal(result.status, 2, output);
+      assert.equal(result.stderr, `repfilter: error: the output ${output} is the input ${input}; write the list to another file\n`);
+    }
+    assert.equal(readFileSync(join(directory, "in.txt"), "utf8"), "192.0.2.1\n");
+  });
+});
+
+describe("compile safety", () => {
+  it("rejects unsafe entries and reports the first five", async () => {
+    const directory = temporaryDirectory();
+    const lines = ["0.0.0.0/0", "10.1.0.0/16", "192.0.2.1", "127.0.0.1", "224.0.0.1", "2.0.0.0/7", "198.51.100.0/24", "169.254.1.1"];
+    writeFileSync(join(directory, "unsafe.txt"), lines.join("\n") + "\n");
+    const result = await runCli(["compile", "-o", "list.bin", "unsafe.txt"], { cwd: directory });
+    assert.equal(result.status, 0, result.stderr);
+    assert.deepEqual(result.stderr.trim().split("\n"), [
+      "repfilter: warning: unsafe.txt: 6 unsafe entries rejected by the safety policy (--no-policy keeps them)",
+      "repfilter: warning: unsafe.txt:1: 0.0.0.0/0 covers every address",
+      "repfilter: warning: unsafe.txt:2: 10.1.0.0/16 overlaps 10.0.0.0/8, private network (RFC 1918)",
+      "repfilter: warning: unsafe.txt:4: 127.0.0.1/32 overlaps 127.0.0.0/8, loopback (RFC 1122)",
+      "repfilter: warning: unsafe.txt:5: 224.0.0.1/32 overlaps 224.0.0.0/4, multicast (RFC 5771)",
+      "repfilter: warning: unsafe.txt:6: 2.0.0.0/7 spans more than one /8 block (a prefix shorter than /8)",
+      "repfilter: warning: unsafe.txt: 1 more unsafe entry not shown",
+      "repfilter: wrote list.bin: 2 ranges (257 addresses) from 2 entries in 1 source",
+    ]);
+    const check = await runCli(["check", "-b", join(directory, "list.bin"), "10.1.0.1", "192.0.2.1"]);
+    assert.match(check.stdout, /^10\.1\.0\.1 +- +not listed/m);
+    assert.match(check.stdout, /^192\.0\.2\.1 +unsafe +192\.0\.2\.1\/32/m);
+  });
+
+  it("keeps unsafe entries with --no-policy", async () => {
+    const directory = temporaryDirectory();
+    writeFileSync(join(directory, "all.txt"), "0.0.0.0/0\n10.0.0.0/8\n");
+    const result = await runCli(["compile", "--no-policy", "-o", "list.bin", "all.txt"], { cwd: directory });
+    assert.equal(result.status, 0);
+    assert.equal(result.stderr, "repfilter: wrote list.bin: 3 ranges (4294967296 addresses) from 2 entries in 1 source\n");
+    const scan = await runCli(["--blocklist", join(directory, "list.bin"), "--quiet"], { input: buildPcap(records(1, "10.0.0.1", "10.0.0.2"), { linkType: 1 }) });
+    assert.equal(scan.status, 0);
+  });
+
+  it("writes nothing for one file joining into a /7", async () => {
+    const directory = temporaryDirectory();
+    writeFileSync(join(directory, "a.txt"), "12.0.0.0/8\n13.0.0.0/8\n");
+    const result = await runCli(["compile", "-o", "list.bin", "a.txt"], { cwd: directory });
+    assert.equal(result.status, 2);
+    assert.deepEqual(result.stderr.trim().split("\n"), [
+      "repfilter: error: a.txt: its entries together are unsafe: merged ranges 12.0.0.0-13.255.255.255 cover 12.0.0.0/7, a block shorter than /8",
+      "repfilter: error: list.bin not written; remove these ranges from a.txt, or pass --no-policy to write them anyway",
+    ]);
+    assert.equal(existsSync(join(directory, "list.bin")), false);
+  });
+
+  it("accepts adjacent /8 blocks from two files", async () => {
+    // Each file is its own source, as each feed is in update, so their entries may join.
+    const directory = temporaryDirectory();
+    writeFileSync(join(directory, "a.txt"), "12.0.0.0/8\n");
+    writeFileSync(join(directory, "b.txt"), "13.0.0.0/8\n");
+    const result = await runCli(["compile", "-o", "list.bin", "a.txt", "b.txt"], { cwd: directory });
+    assert.equal(result.status, 0);
+    assert.equal(existsSync(join(directory, "list.bin")), true);
+  });
 });
 
 describe("help", () => {
@@ -389,7 +582,25 @@ describe("help", () => {
       assert.ok(result.stdout.includes(option), option);
     }
     assert.match(result.stdout, /--dedup <seconds> +suppress repeat alerts[^-]*\(default: 60\)/);
-    assert.match(result.stdout, /Exit status: 0 if an alert was printed, 1 if none, 2 on an error/);
+    assert.match(result.stdout, /Exit status: 0 if an alert was printed, 1 if none, 2 on an error, 130 or 143\nwhen SIGINT or SIGTERM stopped the run\./);
+  });
+
+  it("prints usage for help and help SUBCOMMAND", async () => {
+    const flag = await runCli(["--help"]);
+    const command = await runCli(["help"]);
+    assert.equal(command.status, 0);
+    assert.equal(command.stderr, "");
+    assert.equal(command.stdout, flag.stdout);
+    const compileFlag = await runCli(["compile", "--help"]);
+    const compileCommand = await runCli(["help", "compile"]);
+    assert.equal(compileCommand.status, 0);
+    assert.equal(compileCommand.stdout, compileFlag.stdout);
+    assert.match(compileCommand.stdout, /--no-policy +keep entries the safety policy rejects/);
+    for (const range of DEFAULT_RESERVED_RANGES) assert.ok(compileCommand.stdout.includes(range), range);
+    const unknown = await runCli(["help", "frobnicate"]);
+    assert.equal(unknown.status, 2);
+    assert.equal(unknown.stdout, "");
+    assert.match(unknown.stderr, /^repfilter: error: unknown command 'frobnicate'; the subcommands are compile, check, info and update\n/);
   });
 
   it("runs the README's demo", async () => {

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { once } from "node:events";
-import { writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { encodeBlocklist } from "../src/blocklist/format.js";
@@ -94,7 +94,7 @@ describe("list reload", () => {
     await scan.waitFor(() => scan.stdout, /192\.0\.2\.1:40001 .* src_sources=list-a\n/);
 
     await writeFileAtomic(listPath, encodeBlocklist({ ...LIST_B, createdAt: Date.UTC(2026, 6, 4, 12) }));
-    await scan.waitFor(() => scan.stderr, /repfilter: reloaded .*blocklist\.bin: 1 ranges, 1 sources, built 2026-07-04T12:00:00\.000Z\n/);
+    await scan.waitFor(() => scan.stderr, /repfilter: reloaded .*blocklist\.bin: 1 range, 1 source, built 2026-07-04T12:00:00\.000Z\n/);
     scan.send("192.0.2.2");
     scan.send("198.51.100.3");
     await scan.waitFor(() => scan.stdout, /198\.51\.100\.3/);
@@ -118,7 +118,7 @@ describe("list reload", () => {
     const corrupt = encodeBlocklist(LIST_B);
     corrupt[corrupt.length - 3]! ^= 0xff; // a flipped byte in the range table fails the CRC-32
     await writeFileAtomic(listPath, corrupt);
-    await scan.waitFor(() => scan.stderr, /repfilter: warning: reload failed: .*blocklist\.bin.*; keeping the current list\n/);
+    await scan.waitFor(() => scan.stderr, /repfilter: warning: reload of .*blocklist\.bin failed: checksum mismatch[^\n]*; keeping the current list\n/);
     scan.send("192.0.2.4");
     scan.send("198.51.100.5");
     await scan.waitFor(() => scan.stdout, /192\.0\.2\.4/);
@@ -140,11 +140,40 @@ describe("list reload", () => {
     await scan.waitFor(() => scan.stdout, /192\.0\.2\.1/);
 
     scan.child.kill("SIGHUP");
-    await scan.waitFor(() => scan.stderr, /reloaded .*: 1 ranges, 1 sources/);
+    await scan.waitFor(() => scan.stderr, /reloaded .*: 1 range, 1 source,/);
 
     scan.send("192.0.2.6");
     await scan.waitFor(() => scan.stdout, /192\.0\.2\.6/);
     assert.equal(await scan.finish(), 0);
     assert.equal(scan.alerts().length, 2);
+  });
+
+  it("words every reload failure one way", async () => {
+    const directory = temporaryDirectory();
+    const listPath = join(directory, "blocklist.bin");
+    writeFileSync(listPath, encodeBlocklist(LIST_A));
+    const scan = new LiveScan(listPath);
+    scan.send("192.0.2.1");
+    await scan.waitFor(() => scan.stdout, /192\.0\.2\.1/);
+
+    rmSync(listPath);
+    scan.child.kill("SIGHUP");
+    await scan.waitFor(() => scan.stderr, /cannot read it/);
+    const corrupt = encodeBlocklist(LIST_B);
+    corrupt[corrupt.length - 3]! ^= 0xff;
+    await writeFileAtomic(listPath, corrupt);
+    await scan.waitFor(() => scan.stderr, /checksum/);
+
+    scan.send("192.0.2.2");
+    await scan.waitFor(() => scan.stdout, /192\.0\.2\.2/);
+    assert.equal(await scan.finish(), 0);
+    const path = listPath.replace(/[/.]/g, "\\$&");
+    // The removal and the replacement also wake the directory watch, so either failure may be logged more than once.
+    const warnings = scan.stderr.split("\n").filter((line) => line.includes("warning"));
+    const unreadable = new RegExp(`^repfilter: warning: reload of ${path} failed: cannot read it \\(no such file\\); keeping the current list$`);
+    const corrupted = new RegExp(`^repfilter: warning: reload of ${path} failed: checksum mismatch .*; keeping the current list$`);
+    assert.ok(warnings.some((line) => unreadable.test(line)), scan.stderr);
+    assert.ok(warnings.some((line) => corrupted.test(line)), scan.stderr);
+    assert.deepEqual(warnings.filter((line) => !unreadable.test(line) && !corrupted.test(line)), []);
   });
 });

@@ -2,8 +2,8 @@
 // scan time) and --write-pcap (evidence read back by tcpdump and tshark).
 
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { closeSync, linkSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { buildBlocklist } from "../src/blocklist/build.js";
@@ -11,7 +11,7 @@ import { DIRECTION_NAMES, HomeNet, HomeNetError } from "../src/output/direction.
 import { buildPcapng } from "../src/pcap/pcapng-writer.js";
 import { buildPcap, type PcapRecord } from "../src/pcap/writer.js";
 import { parseEntry, parseIPv4 } from "../src/lists/ipv4.js";
-import { jsonLines, runCli, temporaryDirectory, writeBlocklist } from "./helpers/cli.js";
+import { BIN, jsonLines, runCli, temporaryDirectory, writeBlocklist } from "./helpers/cli.js";
 import { ethernet, ipv4 } from "./helpers/packets.js";
 
 function range(text: string): { first: number; last: number } {
@@ -87,6 +87,17 @@ describe("direction", () => {
     assert.equal(home.describe(), "10.0.0.0-10.8.255.255,10.10.0.0-10.255.255.255,192.0.2.10-192.0.2.20");
     assert.equal(DIRECTION_NAMES[home.direction(address("10.0.0.1"), address("10.9.9.9"))], "outbound");
     assert.equal(DIRECTION_NAMES[home.direction(address("10.9.9.9"), address("192.0.2.15"))], "inbound");
+  });
+
+  it("takes negations alone as every other address", async () => {
+    const result = await runCli(["--blocklist", LIST, "--quiet", "--home-net", "!10.0.0.0/8"], { input });
+    assert.equal(result.status, 0, result.stderr);
+    assert.deepEqual(
+      result.stdout.trim().split("\n").map((line) => / dir=(\w+) /.exec(line)?.[1]),
+      ["outbound", "inbound", "external", "internal"],
+    );
+    assert.equal(HomeNet.parse("[!10.0.0.0/8, !192.0.2.0/24]").describe(), "0.0.0.0-9.255.255.255,11.0.0.0-192.0.1.255,192.0.3.0-255.255.255.255");
+    assert.equal(HomeNet.parse("fd00::/8,!10.0.0.0/8").describe(), "");
   });
 
   it("rejects an invalid home network with status 2", async () => {
@@ -167,6 +178,43 @@ function readPcap(path: string): { magic: number; linkType: number; records: Cla
     at += 16 + caplen;
   }
   return { magic: file.readUInt32LE(0), linkType: file.readUInt32LE(20), records };
+}
+
+interface BinaryResult {
+  status: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: Buffer;
+  stderr: string;
+}
+
+/**
+ * Runs `repfilter ARGS...` and keeps stdout as bytes. `stdin` names a file to
+ * redirect from, as a shell does, and `closeStdoutAfterBytes` closes stdout
+ * once that many bytes arrived.
+ */
+function runBinary(args: string[], options: { input?: Uint8Array; stdin?: string; closeStdoutAfterBytes?: number }): Promise<BinaryResult> {
+  const stdinFd = options.stdin !== undefined ? openSync(options.stdin, "r") : undefined;
+  return new Promise((resolve) => {
+    // A scratch directory as cwd, so that a file named "-" could not land in the repository.
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: temporaryDirectory(), stdio: [stdinFd ?? "pipe", "pipe", "pipe"] });
+    if (stdinFd !== undefined) closeSync(stdinFd);
+    const stdout: Buffer[] = [];
+    let received = 0;
+    let stderr = "";
+    child.stdout!.on("data", (chunk: Buffer) => {
+      stdout.push(chunk);
+      received += chunk.length;
+      if (options.closeStdoutAfterBytes !== undefined && received >= options.closeStdoutAfterBytes) child.stdout!.destroy();
+    });
+    child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
+    child.on("close", (status, signal) => {
+      clearTimeout(timer);
+      resolve({ status, signal, stdout: Buffer.concat(stdout), stderr });
+    });
+    child.stdin?.on("error", () => {});
+    child.stdin?.end(options.input ?? "");
+  });
 }
 
 describe("evidence file", () => {
@@ -251,6 +299,71 @@ describe("evidence file", () => {
     const result = await runCli(["--blocklist", LIST, "--write-pcap", "/dev/full"], { input: buildPcap([packet("203.0.113.5", "10.0.0.1", 0)], { linkType: 1 }) });
     assert.equal(result.status, 2);
     assert.match(result.stderr, /repfilter: error: cannot write the evidence file \/dev\/full: no space left on the device/);
+  });
+
+  it("rejects evidence paths that name an input", async () => {
+    const directory = temporaryDirectory();
+    const capture = join(directory, "capture.pcap");
+    const bytes = buildPcap([packet("203.0.113.5", "10.0.0.1", 0)], { linkType: 1 });
+    writeFileSync(capture, bytes);
+    linkSync(capture, join(directory, "linked.pcap"));
+    const cases: Array<[string, string[], string]> = [
+      [capture, [capture], `the input ${capture}`],
+      [join(directory, "linked.pcap"), ["other.pcap", capture], `the input ${capture}`],
+      [LIST, [capture], `the list ${LIST}`],
+    ];
+    for (const [evidence, inputs, what] of cases) {
+      const result = await runCli(["--blocklist", LIST, "--write-pcap", evidence, ...inputs]);
+      assert.equal(result.status, 2, evidence);
+      assert.equal(result.stdout, "");
+      assert.equal(result.stderr, `repfilter: error: the evidence file ${evidence} is ${what}, which writing it would destroy; name another file for --write-pcap\n`);
+    }
+    const redirected = await runBinary(["--blocklist", LIST, "--write-pcap", capture], { stdin: capture });
+    assert.equal(redirected.status, 2);
+    assert.match(redirected.stderr, /is the input stdin, which writing it would destroy/);
+    assert.deepEqual(readFileSync(capture), bytes);
+    assert.ok(readFileSync(LIST).length > 0);
+  });
+
+  it("rejects /dev/stdout as the evidence file", async () => {
+    const result = await runBinary(["--blocklist", LIST, "--write-pcap", "/dev/stdout"], { input: buildPcap([packet("203.0.113.5", "10.0.0.1", 0)], { linkType: 1 }) });
+    assert.equal(result.status, 2);
+    assert.equal(result.stdout.length, 0);
+    assert.equal(
+      result.stderr,
+      "repfilter: error: the evidence file /dev/stdout is stdout, where the alerts go; use --write-pcap - to write the packets to stdout in place of the alerts\n",
+    );
+  });
+
+  it("writes pcapng to stdout with -", async () => {
+    const records = [packet("203.0.113.5", "10.0.0.1", 0, 10), packet("10.0.0.1", "10.0.0.2", 1), packet("10.0.0.1", "198.51.100.9", 2)];
+    const result = await runBinary(["--blocklist", LIST, "--write-pcap", "-"], { input: buildPcap(records, { linkType: 1 }) });
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(result.stderr, /^repfilter: 3 packets, .* 2 alerts, 0 suppressed\n$/);
+    assert.equal(result.stdout.readUInt32LE(0), 0x0a0d0d0a);
+    const copy = join(temporaryDirectory(), "from-stdout.pcapng");
+    writeFileSync(copy, result.stdout);
+    assert.deepEqual(tool("tshark", ["-r", copy, "-T", "fields", "-e", "ip.src", "-e", "ip.dst"]).trim().split("\n"), ["203.0.113.5\t10.0.0.1", "10.0.0.1\t198.51.100.9"]);
+  });
+
+  it("ends quietly when the reader of - exits early", async () => {
+    const records = Array.from({ length: 20_000 }, (_, i) => packet("203.0.113.5", "10.0.0.1", i));
+    const result = await runBinary(["--blocklist", LIST, "--write-pcap", "-"], { input: buildPcap(records, { linkType: 1 }), closeStdoutAfterBytes: 1 });
+    assert.equal(result.signal, null, "killed by the timeout");
+    assert.equal(result.stdout.readUInt32LE(0), 0x0a0d0d0a);
+    assert.equal(result.status, 0);
+    assert.equal(result.stderr, "");
+  });
+
+  it("rejects - when stdout is a terminal", () => {
+    const capture = join(temporaryDirectory(), "capture.pcap");
+    writeFileSync(capture, buildPcap([packet("203.0.113.5", "10.0.0.1", 0)], { linkType: 1 }));
+    // script(1) from util-linux runs the command on a pseudo-terminal and exits with its status.
+    const command = `'${process.execPath}' '${BIN}' --blocklist '${LIST}' --write-pcap - < '${capture}'`;
+    const result = spawnSync("script", ["-qec", command, "/dev/null"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 20_000 });
+    assert.equal(result.error, undefined, "script(1) from util-linux is needed for this test");
+    assert.equal(result.status, 2, result.stdout);
+    assert.match(result.stdout, /repfilter: error: --write-pcap - writes a capture to stdout, which is a terminal; redirect stdout/);
   });
 
   it("fails with status 2 when the file cannot be created", async () => {

@@ -7,6 +7,7 @@ import { SECTION_SOURCE_ENTRIES } from "./entries.js";
 import { decodeEntrySection } from "./entry-index.js";
 import type { EntryTable } from "./entry-table.js";
 import { BlocklistError } from "./format-error.js";
+import { isValidSourceName, SOURCE_NAME_RULE } from "./source-name.js";
 
 export { BlocklistError } from "./format-error.js";
 export { SECTION_SOURCE_ENTRIES } from "./entries.js";
@@ -249,11 +250,16 @@ function decodeSources(body: Uint8Array, fail: Fail): string[] {
     if (offset + 2 > body.length) fail("ERR_BLOCKLIST_SECTION", `sources section ends inside source ${i}`);
     const length = view.getUint16(offset, true);
     if (offset + 2 + length > body.length) fail("ERR_BLOCKLIST_SECTION", `sources section ends inside source ${i}`);
+    let name = "";
     try {
-      names.push(decoder.decode(body.subarray(offset + 2, offset + 2 + length)));
+      name = decoder.decode(body.subarray(offset + 2, offset + 2 + length));
     } catch {
       fail("ERR_BLOCKLIST_SECTION", `source ${i} has a name that is not valid UTF-8`);
     }
+    if (!isValidSourceName(name)) {
+      fail("ERR_BLOCKLIST_SOURCE_NAME", `source ${i} has the invalid name ${JSON.stringify(name)}; names are ${SOURCE_NAME_RULE}, so rebuild the list`);
+    }
+    names.push(name);
     offset += 2 + length;
   }
   return names;

@@ -20,19 +20,26 @@ interface AddressResult {
   listings: Listing[];
 }
 
-/** Runs the check and returns the exit status: 0 when an address is listed, 1 when none is, 2 on an error. */
+/**
+ * Runs the check and returns the exit status, as grep does: 2 when an address
+ * was invalid or the list could not be read, else 0 when an address is listed
+ * and 1 when none is. The valid addresses are looked up even when others are
+ * invalid.
+ */
 export async function runCheck(texts: string[], options: CheckOptions, io: Pick<ScanIO, "stdout" | "stderr" | "env">): Promise<number> {
   const diagnostics = new Diagnostics(io.stderr);
   const addresses: number[] = [];
   for (const text of texts) {
     const address = parseIPv4(text.trim());
-    if (address === undefined) {
-      const ipv6 = parseEntry(text.trim()).kind === "ipv6";
-      diagnostics.error(ipv6 ? `"${text}" is an IPv6 address; the blocklist holds IPv4 addresses only` : `"${text}" is not an IPv4 address; give dotted-quad addresses such as 192.0.2.1`);
-      return 2;
+    if (address !== undefined) {
+      addresses.push(address);
+      continue;
     }
-    addresses.push(address);
+    const ipv6 = parseEntry(text.trim()).kind === "ipv6";
+    const quoted = JSON.stringify(text);
+    diagnostics.error(ipv6 ? `${quoted} is an IPv6 address, which is not supported yet; the blocklist holds IPv4 addresses only` : `${quoted} is not an IPv4 address; give dotted-quad addresses such as 192.0.2.1`);
   }
+  if (addresses.length === 0) return 2;
 
   let list: Blocklist;
   try {
@@ -55,6 +62,7 @@ export async function runCheck(texts: string[], options: CheckOptions, io: Pick<
   if (failure !== undefined) diagnostics.warning(`${failure.message}; the entries shown are runs of table ranges instead`);
 
   io.stdout.write(options.format === "json" ? formatJson(list, results) : formatText(list, results));
+  if (diagnostics.errors > 0) return 2;
   return results.some((result) => result.listings.length > 0) ? 0 : 1;
 }
 

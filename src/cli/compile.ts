@@ -4,10 +4,15 @@ import { readFile, stat } from "node:fs/promises";
 import { basename, extname } from "node:path";
 import { addressCount, buildBlocklist, type SourceEntries } from "../blocklist/build.js";
 import { encodeBlocklist } from "../blocklist/format.js";
+import { isValidSourceName, SOURCE_NAME_RULE } from "../blocklist/source-name.js";
+import { mergeRanges } from "../feeds/allowlist.js";
+import type { FeedEntry } from "../feeds/parse-result.js";
+import { applyPolicy, checkMergedRanges, createPolicy, type PolicyRejection, type SafetyPolicy } from "../feeds/policy.js";
 import { formatRange } from "../lists/ipv4.js";
 import { decodeListText, ListFormatError, parseTextList, type ParsedList } from "../lists/text-list.js";
 import { writeFileAtomic } from "../util/atomic-write.js";
-import { describeFileError } from "../util/file-errors.js";
+import { describeFileError, displayName } from "../util/file-errors.js";
+import { findSameFile } from "../util/same-file.js";
 import { plural } from "../output/summary.js";
 import { Diagnostics } from "./diagnostics.js";
 import type { ScanIO } from "./scan.js";
@@ -16,10 +21,10 @@ export interface CompileOptions {
   output: string;
   /** Source names for the files, in order; missing ones default to the file name. */
   names: string[];
+  /** Apply the updater's default safety policy (false with --no-policy). */
+  policy: boolean;
 }
 
-/** Source names appear in alert lines, so they are restricted to characters that need no quoting. */
-const SOURCE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 /** Rejected lines shown per file; the rest are only counted. */
 const SHOWN_REJECTS = 5;
 /**
@@ -36,18 +41,25 @@ export function defaultSourceName(path: string): string {
   return extension.length > 0 && extension.length < name.length ? name.slice(0, -extension.length) : name;
 }
 
-export async function runCompile(files: string[], options: CompileOptions, io: Pick<ScanIO, "stdin" | "stderr" | "env">): Promise<number> {
+export async function runCompile(files: string[], options: CompileOptions, io: Pick<ScanIO, "stdin" | "stdinFd" | "stderr" | "env">): Promise<number> {
   const diagnostics = new Diagnostics(io.stderr);
   if (options.names.length > files.length) {
     diagnostics.error(`${options.names.length} --name values for ${files.length} files; give at most one name per file`);
     return 2;
   }
+  const overwritten = findSameFile(options.output, files, io.stdinFd);
+  if (overwritten !== undefined) {
+    const input = overwritten === "-" ? "stdin" : displayName(overwritten);
+    diagnostics.error(`the output ${displayName(options.output)} is the input ${input}; write the list to another file`);
+    return 2;
+  }
+  const policy = options.policy ? createPolicy() : undefined;
   const sources: SourceEntries[] = [];
   let entryCount = 0;
   for (const [index, file] of files.entries()) {
     const name = options.names[index] ?? defaultSourceName(file);
-    if (!SOURCE_NAME.test(name)) {
-      diagnostics.error(`source name "${name}" for ${file} is invalid; use 1-64 letters, digits, '.', '_' or '-' (set it with --name)`);
+    if (!isValidSourceName(name)) {
+      diagnostics.error(`source name ${JSON.stringify(name)} for ${displayName(file)} is invalid; use ${SOURCE_NAME_RULE} (set it with --name)`);
       return 2;
     }
     if (sources.some((source) => source.name === name)) {
@@ -61,9 +73,16 @@ export async function runCompile(files: string[], options: CompileOptions, io: P
       diagnostics.error(`${file}: no valid entries in ${parsed.rejected.length} lines; is this a list of addresses?`);
       return 2;
     }
-    if (parsed.entries.length === 0) diagnostics.warning(`${file}: no entries; source "${name}" will list nothing`);
-    entryCount += parsed.entries.length;
-    sources.push({ name, entries: parsed.entries });
+    let entries = parsed.entries;
+    if (policy !== undefined) {
+      const checked = applyPolicy(entries, policy);
+      reportUnsafe(file, checked.rejected, diagnostics);
+      entries = checked.accepted;
+      if (!checkJoined(file, entries, policy, options.output, diagnostics)) return 2;
+    }
+    if (entries.length === 0) diagnostics.warning(`${file}: no entries; source "${name}" will list nothing`);
+    entryCount += entries.length;
+    sources.push({ name, entries });
   }
 
   const createdAt = buildTime(io.env);
@@ -80,6 +99,33 @@ export async function runCompile(files: string[], options: CompileOptions, io: P
   );
   if (list.starts.length === 0) diagnostics.warning(`${options.output} is empty: a scan with it never alerts`);
   return 0;
+}
+
+/** Reports the entries the safety policy rejected: the count, then the first few with their line numbers. */
+function reportUnsafe(file: string, rejected: ReadonlyArray<PolicyRejection>, diagnostics: Diagnostics): void {
+  if (rejected.length === 0) return;
+  diagnostics.warning(`${file}: ${plural(rejected.length, "unsafe entry", "unsafe entries")} rejected by the safety policy (--no-policy keeps them)`);
+  for (const rejection of rejected.slice(0, SHOWN_REJECTS)) {
+    diagnostics.warning(`${file}:${rejection.line}: ${rejection.message}`);
+  }
+  if (rejected.length > SHOWN_REJECTS) {
+    diagnostics.warning(`${file}: ${plural(rejected.length - SHOWN_REJECTS, "more unsafe entry", "more unsafe entries")} not shown`);
+  }
+}
+
+/**
+ * Checks one file's entries joined together, as `update` checks one feed: a file
+ * that lists 12.0.0.0/8 and 13.0.0.0/8 lists 12.0.0.0/7. Entries of different
+ * files may join, because each file is its own source. Reports each problem and
+ * returns false when there is one.
+ */
+function checkJoined(file: string, entries: ReadonlyArray<FeedEntry>, policy: SafetyPolicy, output: string, diagnostics: Diagnostics): boolean {
+  const joined = mergeRanges(entries);
+  const problems = checkMergedRanges(Uint32Array.from(joined, (range) => range.first), Uint32Array.from(joined, (range) => range.last), policy);
+  if (problems.length === 0) return true;
+  for (const problem of problems.slice(0, SHOWN_REJECTS)) diagnostics.error(`${file}: its entries together are unsafe: ${problem}`);
+  diagnostics.error(`${output} not written; remove these ranges from ${file}, or pass --no-policy to write them anyway`);
+  return false;
 }
 
 async function readList(file: string, io: Pick<ScanIO, "stdin">, diagnostics: Diagnostics): Promise<ParsedList | undefined> {

@@ -1,12 +1,13 @@
-// Reading one input into the scanner. Regular files are read with fs.read straight
-// into the core's window. Pipes, FIFOs and sockets are read through a net.Socket
-// whose `onread` buffer is that same window: the event loop waits for data, so a
-// signal can stop a run on a quiet link, and no Buffer is allocated per chunk.
+// Reading one input into the scanner. Regular files and devices are read with
+// fs.read straight into the core's window. Pipes, FIFOs and sockets are read
+// through a net.Socket whose `onread` buffer is that same window: the event loop
+// waits for data, so a signal can stop a run on a quiet link, and no Buffer is
+// allocated per chunk.
 // An input that starts with the gzip magic is decompressed as it streams in,
 // whatever its name.
 
-import { fstatSync, readSync } from "node:fs";
-import { open } from "node:fs/promises";
+import { closeSync, constants, fstatSync, openSync, read, readSync } from "node:fs";
+import { open, stat, type FileHandle } from "node:fs/promises";
 import { Socket, type SocketConstructorOpts } from "node:net";
 import { PassThrough } from "node:stream";
 import type { Scanner } from "../core/scanner.js";
@@ -53,12 +54,20 @@ type ReadFunction = (target: Uint8Array) => Promise<number>;
 
 /** Reads a named file, FIFO or device. */
 export async function readFileInput(path: string, scanner: Scanner, hooks: InputHooks): Promise<void> {
-  // Opening a FIFO waits for its writer; everything after the open can be stopped.
-  const handle = await open(path, "r");
+  const kind = await stat(path);
+  // open() would succeed on a directory and fail with a bare ENXIO on a socket.
+  if (kind.isDirectory()) throw fileTypeError("EISDIR", path);
+  if (kind.isSocket()) throw fileTypeError("ERR_UNIX_SOCKET", path);
+  const handle = kind.isFIFO() ? await openFifo(path, hooks) : await open(path, "r");
+  if (handle === undefined) return;
   const stats = await handle.stat().catch(async (error: unknown) => {
     await handle.close();
     throw error;
   });
+  if (stats.isDirectory()) {
+    await handle.close();
+    throw fileTypeError("EISDIR", path);
+  }
   if (!stats.isFile() && !stats.isCharacterDevice() && !stats.isBlockDevice()) {
     // The socket takes over the descriptor and closes it when done.
     await readStreamDescriptor(handle.fd, scanner, hooks);
@@ -73,7 +82,7 @@ export async function readFileInput(path: string, scanner: Scanner, hooks: Input
   }
 }
 
-/** Reads stdin: a redirected file like a named one, a pipe or socket through the event loop. */
+/** Reads stdin: a redirected file or device like a named one, a pipe or socket through the event loop. */
 export async function readStdinInput(stdin: StdinSource, scanner: Scanner, hooks: InputHooks): Promise<void> {
   const fd = stdin.fd;
   if (fd === undefined) {
@@ -82,8 +91,12 @@ export async function readStdinInput(stdin: StdinSource, scanner: Scanner, hooks
     return;
   }
   const stats = fstatSync(fd);
-  if (stats.isDirectory()) {
-    throw Object.assign(new Error("stdin is a directory"), { code: "EISDIR" });
+  if (stats.isDirectory()) throw fileTypeError("EISDIR", "stdin");
+  if (stats.isCharacterDevice() || stats.isBlockDevice()) {
+    // A net.Socket rejects a device (ERR_INVALID_FD_TYPE): read /dev/null or /dev/zero in the thread pool.
+    hooks.setSize(undefined);
+    await readDirect(descriptorReader(fd), scanner, hooks);
+    return;
   }
   if (!stats.isFile()) {
     await readStreamDescriptor(fd, scanner, hooks);
@@ -91,6 +104,41 @@ export async function readStdinInput(stdin: StdinSource, scanner: Scanner, hooks
   }
   hooks.setSize(stats.size);
   await readDirect(regularFileReader(fd), scanner, hooks);
+}
+
+function fileTypeError(code: string, path: string): NodeJS.ErrnoException {
+  return Object.assign(new Error(`${path}: ${code}`), { code, path });
+}
+
+/**
+ * Opens a FIFO for reading. The open waits in the thread pool until a writer
+ * opens the FIFO, and no signal interrupts it. So when the run is stopped first,
+ * this opens the FIFO for writing itself, without blocking, which completes the
+ * pending open, and closes both ends. Returns undefined when the run stopped.
+ */
+async function openFifo(path: string, hooks: InputHooks): Promise<FileHandle | undefined> {
+  let settled = false;
+  const opening = open(path, "r").finally(() => {
+    settled = true;
+  });
+  void hooks.stopping.then(() => releasePendingOpen(path, () => settled));
+  const handle = await opening;
+  if (!hooks.stopped()) return handle;
+  await handle.close();
+  return undefined;
+}
+
+/** Opens and closes the write end of a FIFO until the pending read open has returned. */
+async function releasePendingOpen(path: string, settled: () => boolean): Promise<void> {
+  while (!settled()) {
+    try {
+      closeSync(openSync(path, constants.O_WRONLY | constants.O_NONBLOCK));
+    } catch (error) {
+      // ENXIO: no reader yet, because the pending open has not reached the kernel; try again.
+      if ((error as NodeJS.ErrnoException).code !== "ENXIO") return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
 }
 
 /** Reads the event loop gets a turn after: 32 reads of up to 1 MiB each, some milliseconds of work. */
@@ -108,6 +156,14 @@ function regularFileReader(fd: number): ReadFunction {
     if (++reads % READS_BETWEEN_TURNS === 0) await new Promise((resolve) => setImmediate(resolve));
     return readSync(fd, target, 0, target.length, null);
   };
+}
+
+/** Returns a reader for a device, whose reads run in the thread pool. */
+function descriptorReader(fd: number): ReadFunction {
+  return (target) =>
+    new Promise((resolve, reject) => {
+      read(fd, target, 0, target.length, null, (error, bytesRead) => (error === null ? resolve(bytesRead) : reject(error)));
+    });
 }
 
 function isGzip(head: Uint8Array): boolean {

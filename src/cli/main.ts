@@ -32,7 +32,8 @@ names=NAME(SOURCES),... in text, "hostnames" and "hostname_sources" in JSON.
 Blocklist lookup order: --blocklist, then $REPFILTER_BLOCKLIST, then
 $XDG_DATA_HOME/repfilter/blocklist.bin (default ~/.local/share/repfilter/blocklist.bin).
 
-Exit status: 0 if an alert was printed, 1 if none, 2 on an error.
+Exit status: 0 if an alert was printed, 1 if none, 2 on an error, 130 or 143
+when SIGINT or SIGTERM stopped the run.
 
 Examples:
   tcpdump -U -i eth0 -w - | repfilter
@@ -41,13 +42,28 @@ Examples:
   repfilter compile -o list.bin my-list.txt
   repfilter check 203.0.113.7`;
 
+const COMPILE_HELP_AFTER = `
+Invalid lines are skipped and reported with their line numbers. So are the
+entries that the safety policy of \`repfilter update\` rejects: 0.0.0.0/0, any
+entry that needs a prefix shorter than /8, and any entry that overlaps
+0.0.0.0/8, 10.0.0.0/8, 100.64.0.0/10, 127.0.0.0/8, 169.254.0.0/16,
+172.16.0.0/12, 192.168.0.0/16, 224.0.0.0/4 or 240.0.0.0/4. When the entries of
+all files together cover a block shorter than /8, nothing is written.
+--no-policy turns these checks off.
+
+Exit status: 0 when the list was written, 2 on an error.`;
+
 const CHECK_HELP_AFTER = `
 Prints one row per source that lists each address: the entry the source lists
 that contains it, and the days it was first and last seen (- when the list has
 no dates, as lists from \`repfilter compile\` do).
 
-Exit status, as for grep: 0 if any address is listed, 1 if none is, 2 on an
-error (an invalid address, a missing or invalid blocklist).`;
+An invalid or IPv6 address is reported on stderr, and the others are still
+looked up.
+
+Exit status, as for grep: 2 on an error (an invalid or IPv6 address, a missing
+or invalid blocklist), even when another address is listed; otherwise 0 if any
+address is listed and 1 if none is.`;
 
 const UPDATE_HELP_AFTER = `
 The per-feed table goes to stdout; the log goes to stderr.
@@ -84,7 +100,10 @@ export async function main(argv: string[], io: ScanIO): Promise<number> {
       parseHomeNet,
     )
     .option("--allow <file>", "text list of listed addresses, CIDR blocks or ranges that must not alert; repeatable", collect)
-    .option("--write-pcap <file>", "write every matched packet, repeats included, to this capture file (pcap, or pcapng for mixed link types)")
+    .option(
+      "--write-pcap <file>",
+      "write every matched packet, repeats included, to this capture file (pcap, or pcapng for mixed link types); - writes pcapng to stdout in place of the alert lines",
+    )
     .option(
       "--names-table <entries>",
       `client and server pairs whose host names are remembered (about 1 KiB each); 0 turns names off (default: ${DEFAULT_NAMES_TABLE_ENTRIES})`,
@@ -121,11 +140,13 @@ export async function main(argv: string[], io: ScanIO): Promise<number> {
     .argument("<FILE...>", "text lists to merge, each one named source; - reads stdin")
     .requiredOption("-o, --output <path>", "blocklist file to write (replaced atomically)")
     .option("-n, --name <name>", "source name for the next FILE, repeatable (default: the file name without extension)", collect)
+    .option("--no-policy", "keep entries the safety policy rejects: 0.0.0.0/0, prefixes shorter than /8, and private, loopback, link-local, multicast and other reserved ranges")
     .helpOption("-h, --help", "show this help and exit")
-    .action(async (files: string[], options: { output: string; name?: string[] }) => {
+    .addHelpText("after", COMPILE_HELP_AFTER)
+    .action(async (files: string[], options: { output: string; name?: string[]; policy: boolean }) => {
       // Loaded on demand, like check, info and update: a scan does not need it.
       const { runCompile } = await import("./compile.js");
-      status = await runCompile(files, { output: options.output, names: options.name ?? [] }, io);
+      status = await runCompile(files, { output: options.output, names: options.name ?? [], policy: options.policy }, io);
     });
 
   program
@@ -174,6 +195,23 @@ export async function main(argv: string[], io: ScanIO): Promise<number> {
       // Loaded on demand: undici and node-cron would slow down the start of every scan.
       const { runUpdateCommand } = await import("./update.js");
       status = await runUpdateCommand({ ...options, allow: options.allow ?? [], daemon: options.daemon === true }, io);
+    });
+
+  // `repfilter help` and `repfilter help compile` print usage, as --help does.
+  // Commander's own help command would print the scan's usage for an unknown name.
+  program
+    .command("help")
+    .usage("[COMMAND]")
+    .description("Print the usage of the scan, or of a subcommand.")
+    .argument("[COMMAND]", "subcommand to describe: compile, check, info or update")
+    .helpOption("-h, --help", "show this help and exit")
+    .action((name: string | undefined) => {
+      const target = name === undefined ? program : program.commands.find((command) => command.name() === name);
+      if (target === undefined) {
+        program.error(`error: unknown command '${name}'; the subcommands are compile, check, info and update`);
+        return;
+      }
+      target.help();
     });
 
   for (const command of [program, ...program.commands]) {

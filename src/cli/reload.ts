@@ -10,6 +10,8 @@ import { readFile } from "node:fs/promises";
 import { basename, dirname } from "node:path";
 import type { Blocklist } from "../blocklist/build.js";
 import { BlocklistError, decodeBlocklist } from "../blocklist/format.js";
+import { plural } from "../output/summary.js";
+import { describeFileError } from "../util/file-errors.js";
 import type { Diagnostics } from "./diagnostics.js";
 
 /** Quiet time after the last change event before the file is read; a rename fires several events. */
@@ -50,11 +52,11 @@ export class ListReloader {
         if (file === null || file === name) this.#schedule(DEBOUNCE_MS, false);
       });
       this.#watcher.on("error", (error) => {
-        diagnostics.warning(`stopped watching ${dirname(path)} for a new list: ${error.message}; send SIGHUP to reload`);
+        diagnostics.warning(`stopped watching ${dirname(path)} for a new list (${describeFileError(error)}); send SIGHUP to reload`);
         this.#watcher?.close();
       });
     } catch (error) {
-      diagnostics.warning(`cannot watch ${dirname(path)} for a new list (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); send SIGHUP to reload`);
+      diagnostics.warning(`cannot watch ${dirname(path)} for a new list (${describeFileError(error)}); send SIGHUP to reload`);
     }
     if (this.#options.signals) process.on("SIGHUP", this.#onSignal);
   }
@@ -96,7 +98,7 @@ export class ListReloader {
     try {
       bytes = await readFile(path);
     } catch (error) {
-      diagnostics.warning(`reload of ${path} failed: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); keeping the current list`);
+      this.#reportFailure(`cannot read it (${describeFileError(error)})`);
       return;
     }
     const digest = createHash("sha256").update(bytes).digest("hex");
@@ -106,11 +108,17 @@ export class ListReloader {
       list = this.#options.load !== undefined ? await this.#options.load(path) : decodeBlocklist(bytes, path);
     } catch (error) {
       if (!(error instanceof BlocklistError)) throw error;
-      diagnostics.warning(`reload failed: ${error.message}; keeping the current list`);
+      // The loader's messages start with the path, which this message names already.
+      this.#reportFailure(error.message.startsWith(`${path}: `) ? error.message.slice(path.length + 2) : error.message);
       return;
     }
     this.#digest = digest;
     this.#options.apply(list);
-    diagnostics.info(`reloaded ${path}: ${list.starts.length} ranges, ${list.sources.length} sources, built ${new Date(list.createdAt).toISOString()}`);
+    diagnostics.info(`reloaded ${path}: ${plural(list.starts.length, "range")}, ${plural(list.sources.length, "source")}, built ${new Date(list.createdAt).toISOString()}`);
+  }
+
+  /** Logs a failed reload in one form, whether a change to the file or SIGHUP started it. */
+  #reportFailure(problem: string): void {
+    this.#options.diagnostics.warning(`reload of ${this.#options.path} failed: ${problem}; keeping the current list`);
   }
 }

@@ -1,12 +1,12 @@
 // The scan command: read captures, print an alert line per blocklisted packet,
 // and finish with a summary on stderr.
 
-import type { Writable } from "node:stream";
+import { Writable } from "node:stream";
 import { isatty } from "node:tty";
 import type { Blocklist } from "../blocklist/build.js";
 import { BlocklistError } from "../blocklist/format.js";
 import { closeBlocklist, loadBlocklist, resolveBlocklistPath, type Environment } from "../blocklist/load.js";
-import { Counter, NOTICE_LINKTYPE, NOTICE_UNSUPPORTED_LINKTYPE } from "../core/abi.js";
+import { Counter, ERR_EMPTY, NOTICE_LINKTYPE, NOTICE_UNSUPPORTED_LINKTYPE } from "../core/abi.js";
 import { CaptureError } from "../core/capture-error.js";
 import type { HitBatch } from "../core/hits.js";
 import { Scanner } from "../core/scanner.js";
@@ -20,6 +20,7 @@ import { describeLinkType } from "../output/linktypes.js";
 import { formatBytes, formatCount, summaryLines } from "../output/summary.js";
 import { LineWriter } from "../output/writer.js";
 import { describeFileError, displayName } from "../util/file-errors.js";
+import { findSameFile, sameFileAsDescriptor } from "../util/same-file.js";
 import { Diagnostics } from "./diagnostics.js";
 import { GzipError, readFileInput, readStdinInput, type Readable, type StdinSource } from "./inputs.js";
 import { ListReloader } from "./reload.js";
@@ -29,6 +30,8 @@ export interface ScanIO {
   stdin: Readable;
   /** A descriptor for stdin that may be read directly (0 in the real command). */
   stdinFd?: number;
+  /** The descriptor behind `stdout` (1 in the real command), to tell whether a path names it. */
+  stdoutFd?: number;
   stdout: Writable & { isTTY?: boolean };
   stderr: Writable & { isTTY?: boolean };
   env: Environment;
@@ -46,7 +49,7 @@ export interface ScanOptions {
   homeNet?: HomeNet;
   /** Text lists of listed addresses that must not alert. */
   allow?: string[];
-  /** Evidence file for every matched packet. */
+  /** Evidence file for every matched packet; "-" writes it to stdout in place of the alerts. */
   writePcap?: string;
   /** Entries of the names table; 0 turns name tracking off (default DEFAULT_NAMES_TABLE_ENTRIES). */
   namesTableEntries?: number;
@@ -74,7 +77,15 @@ const EMPTY_LIST: Blocklist = {
 export async function runScan(files: string[], options: ScanOptions, io: ScanIO): Promise<number> {
   const diagnostics = new Diagnostics(io.stderr);
   const listPath = resolveBlocklistPath(options.blocklist, io.env);
-  const extras = await prepareExtras(options, diagnostics);
+  const inputs = files.length > 0 ? files : ["-"];
+  if (options.writePcap !== undefined) {
+    const problem = checkEvidencePath(options.writePcap, inputs, [listPath, ...(options.allow ?? [])], io);
+    if (problem !== undefined) {
+      diagnostics.error(problem);
+      return 2;
+    }
+  }
+  const extras = await prepareExtras(options, io, diagnostics);
   if (extras === undefined) return 2;
   const session = new ScanSession(options, io, diagnostics, extras);
   try {
@@ -94,15 +105,40 @@ export async function runScan(files: string[], options: ScanOptions, io: ScanIO)
   });
   reloader.start();
   try {
-    return await session.run(files.length > 0 ? files : ["-"]);
+    return await session.run(inputs);
   } finally {
     await reloader.stop();
     session.close();
   }
 }
 
+/**
+ * Returns why the evidence path cannot be used, or undefined. Opening it
+ * truncates it, so it must not be a file the run reads, and a pcap on the stdout
+ * of the alerts would mix binary data into text lines.
+ */
+function checkEvidencePath(path: string, inputs: ReadonlyArray<string>, lists: ReadonlyArray<string>, io: ScanIO): string | undefined {
+  const terminal = io.stdoutFd !== undefined ? isatty(io.stdoutFd) : io.stdout.isTTY === true;
+  if (path === "-") {
+    return terminal ? "--write-pcap - writes a capture to stdout, which is a terminal; redirect stdout to a file or pipe it to a reader such as tshark -r -" : undefined;
+  }
+  const name = displayName(path);
+  const input = findSameFile(path, inputs, io.stdinFd);
+  if (input !== undefined) {
+    return `the evidence file ${name} is the input ${input === "-" ? "stdin" : displayName(input)}, which writing it would destroy; name another file for --write-pcap`;
+  }
+  const list = findSameFile(path, lists);
+  if (list !== undefined) return `the evidence file ${name} is the list ${displayName(list)}, which writing it would destroy; name another file for --write-pcap`;
+  const stdout = io.stdoutFd !== undefined ? sameFileAsDescriptor(path, io.stdoutFd) : undefined;
+  // /dev/null as both stdout and evidence mixes nothing.
+  if (stdout !== undefined && (!stdout.isCharacterDevice() || terminal)) {
+    return `the evidence file ${name} is stdout, where the alerts go; use --write-pcap - to write the packets to stdout in place of the alerts`;
+  }
+  return undefined;
+}
+
 /** Reads the allowlists and opens the evidence file; reports a failure and returns undefined. */
-async function prepareExtras(options: ScanOptions, diagnostics: Diagnostics): Promise<ScanExtras | undefined> {
+async function prepareExtras(options: ScanOptions, io: ScanIO, diagnostics: Diagnostics): Promise<ScanExtras | undefined> {
   const extras: ScanExtras = {};
   if (options.allow !== undefined && options.allow.length > 0) {
     const ranges: Array<{ first: number; last: number }> = [];
@@ -119,7 +155,7 @@ async function prepareExtras(options: ScanOptions, diagnostics: Diagnostics): Pr
     try {
       // Loaded on demand: most scans write no evidence.
       const { EvidenceWriter } = await import("../pcap/evidence.js");
-      extras.evidence = await EvidenceWriter.open(options.writePcap);
+      extras.evidence = options.writePcap === "-" ? EvidenceWriter.toStream(io.stdout) : await EvidenceWriter.open(options.writePcap);
     } catch (error) {
       diagnostics.error(`cannot create the evidence file ${options.writePcap}: ${describeFileError(error)}`);
       return undefined;
@@ -163,7 +199,8 @@ class ScanSession {
     const list = this.#list;
     this.#allow = extras.allow;
     this.#evidence = extras.evidence;
-    this.#writer = new LineWriter(io.stdout);
+    // With --write-pcap - the capture takes stdout, and the alert lines are dropped.
+    this.#writer = new LineWriter(options.writePcap === "-" ? discardingStream() : io.stdout);
     this.#formatter = new AlertFormatter(options.format, new ListLabels(list), {
       ...(options.homeNet !== undefined ? { homeNet: options.homeNet } : {}),
       ...(extras.allow !== undefined ? { allow: extras.allow } : {}),
@@ -239,14 +276,17 @@ class ScanSession {
     if (this.#writer.failure !== undefined) {
       this.#diagnostics.error(`cannot write alerts: ${this.#writer.failure.message}`);
     }
-    if (this.#evidence?.failure !== undefined) {
-      this.#diagnostics.error(`cannot write the evidence file ${this.#evidence.path}: ${describeFileError(this.#evidence.failure)}`);
+    // A reader of --write-pcap - that exits early closes stdout too, which ends the run quietly below.
+    const stdoutClosed = (this.#writer.closed && this.#writer.failure === undefined) || this.#evidence?.readerClosed === true;
+    if (this.#evidence?.failure !== undefined && this.#evidence.readerClosed !== true) {
+      const name = this.#evidence.path === "-" ? "on stdout" : displayName(this.#evidence.path);
+      this.#diagnostics.error(`cannot write the evidence file ${name}: ${describeFileError(this.#evidence.failure)}`);
     }
     const readFailure = this.#list.entries?.readFailure;
     if (readFailure !== undefined) this.#diagnostics.warning(`cannot read the source entries of the blocklist (${readFailure.message}); alerts named table ranges instead`);
     const status = this.#diagnostics.errors > 0 ? 2 : this.#printed > 0 ? 0 : 1;
     // A closed stdout ends the run quietly, as SIGPIPE would end tcpdump or grep.
-    if (this.#writer.closed && this.#writer.failure === undefined) return status;
+    if (stdoutClosed) return status;
     if (!this.#options.quiet && this.#opened > 0) this.#printSummary();
     if (this.#stopSignal !== undefined) {
       this.#diagnostics.info(`interrupted by ${this.#stopSignal}; the summary covers the packets read until then`);
@@ -304,6 +344,11 @@ class ScanSession {
   }
 
   #reportInputError(error: unknown): void {
+    // An empty input contains no packets, so it alerts on none, like a capture of a quiet link.
+    if (error instanceof CaptureError && error.code === ERR_EMPTY) {
+      this.#diagnostics.warning(`${this.#inputName}: input is empty (0 bytes); nothing to scan`);
+      return;
+    }
     if (error instanceof CaptureError || error instanceof GzipError) {
       this.#diagnostics.error(`${this.#inputName}: ${error.message}`);
       return;
@@ -412,4 +457,11 @@ class ScanSession {
       process.off("SIGTERM", stop);
     };
   }
+}
+
+/** Returns a stream that discards everything written to it. */
+function discardingStream(): Writable {
+  return new Writable({
+    write: (_chunk, _encoding, callback) => callback(),
+  });
 }

@@ -16,6 +16,8 @@ export type Direction = (typeof DIRECTION_NAMES)[number];
  */
 export const DEFAULT_HOME_NET = "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,100.64.0.0/10,169.254.0.0/16";
 
+const ALL_ADDRESSES_LAST = 2 ** 32 - 1;
+
 /** A --home-net value that cannot be used; the message names the item. */
 export class HomeNetError extends Error {
   readonly code = "ERR_HOME_NET";
@@ -34,24 +36,29 @@ export class HomeNet {
   /**
    * Parses a comma-separated list of addresses, CIDR blocks and ranges, in
    * Suricata's notation: the list may be in brackets, and an item that starts
-   * with `!` is cut out of the others. IPv6 items are accepted and ignored,
-   * because only IPv4 is scanned.
+   * with `!` is cut out of the others. A list of negations only, such as
+   * `!10.0.0.0/8`, cuts them out of every address, as Suricata reads it. IPv6
+   * items are accepted and ignored, because only IPv4 is scanned.
    */
   static parse(text: string): HomeNet {
     const inner = text.trim().replace(/^\[(.*)\]$/s, "$1");
     const included: Array<{ first: number; last: number; line: number }> = [];
     const excluded: Array<{ first: number; last: number }> = [];
+    let positiveItems = 0;
     for (const raw of inner.split(",")) {
       const item = raw.trim();
       const negated = item.startsWith("!");
       const body = negated ? item.slice(1).trim() : item;
       if (body === "") throw new HomeNetError(`empty item in home network "${text}"; separate addresses and CIDR blocks with single commas`);
       const parsed = parseEntry(body);
-      if (parsed.kind === "ipv6") continue;
       if (parsed.kind === "invalid") throw new HomeNetError(`"${item}" in the home network is invalid (${parsed.reason}); expected an IPv4 address, CIDR block or range`);
+      if (!negated) positiveItems++;
+      if (parsed.kind === "ipv6") continue;
       if (negated) excluded.push({ first: parsed.first, last: parsed.last });
       else included.push({ first: parsed.first, last: parsed.last, line: 0 });
     }
+    // An IPv6 item counts as a positive one: "fd00::/8,!10.0.0.0/8" has no IPv4 home.
+    if (positiveItems === 0) included.push({ first: 0, last: ALL_ADDRESSES_LAST, line: 0 });
     return new HomeNet(subtractRanges(mergeRanges(included).map((range) => ({ ...range, line: 0 })), mergeRanges(excluded)).entries);
   }
 

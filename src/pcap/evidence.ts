@@ -7,12 +7,13 @@
 // first packet. When a later packet needs more (another link type, finer
 // timestamps, a time past 2106), the file written so far is converted: to
 // nanosecond pcap, or to pcapng with one interface per link type. An output that
-// is not a regular file (a pipe or a device) cannot be rewritten, so it gets
-// pcapng from the start.
+// is not a regular file (a pipe or a device), or stdout, cannot be rewritten, so
+// it gets pcapng from the start.
 
 import { randomBytes } from "node:crypto";
 import { open, rename, rm, type FileHandle } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
+import type { Writable } from "node:stream";
 import type { HitBatch } from "../core/hits.js";
 import { enhancedPacketBlock, interfaceDescriptionBlock, sectionHeaderBlock } from "./pcapng-writer.js";
 import { PCAP_FILE_HEADER_LENGTH, PCAP_RECORD_HEADER_LENGTH, pcapFileHeader, pcapRecordHeader } from "./writer.js";
@@ -38,9 +39,12 @@ const NANOSECOND_RESOLUTION = 9;
 const COPY_CHUNK_LENGTH = 1 << 20;
 
 export class EvidenceWriter {
+  /** The file's path, or "-" for stdout. */
   readonly path: string;
   readonly #regularFile: boolean;
-  #handle: FileHandle;
+  /** The open file; undefined when the evidence goes to `#stream`. */
+  #handle: FileHandle | undefined;
+  readonly #stream: Writable | undefined;
   #mode: Mode = { kind: "none" };
   #pending: PendingPacket[] = [];
   #lastInput = -1;
@@ -53,10 +57,25 @@ export class EvidenceWriter {
   /** Packets written or waiting to be written. */
   packets = 0;
 
-  private constructor(path: string, handle: FileHandle, regularFile: boolean) {
+  private constructor(path: string, target: { handle: FileHandle; regularFile: boolean } | { stream: Writable }) {
     this.path = path;
-    this.#handle = handle;
-    this.#regularFile = regularFile;
+    if ("stream" in target) {
+      this.#stream = target.stream;
+      this.#regularFile = false;
+    } else {
+      this.#handle = target.handle;
+      this.#regularFile = target.regularFile;
+    }
+  }
+
+  /** Writes the evidence to a stream, stdout for `--write-pcap -`, as pcapng. The stream is not closed. */
+  static toStream(stream: Writable): EvidenceWriter {
+    return new EvidenceWriter("-", { stream });
+  }
+
+  /** True when the evidence goes to a stream whose reader has gone (EPIPE), as with `| head`. */
+  get readerClosed(): boolean {
+    return this.#stream !== undefined && (this.failure as NodeJS.ErrnoException | undefined)?.code === "EPIPE";
   }
 
   /** Creates or truncates the file. Throws the open error (ENOENT, EACCES, ...). */
@@ -64,7 +83,7 @@ export class EvidenceWriter {
     const handle = await open(path, "w");
     try {
       const stats = await handle.stat();
-      return new EvidenceWriter(path, handle, stats.isFile());
+      return new EvidenceWriter(path, { handle, regularFile: stats.isFile() });
     } catch (error) {
       await handle.close();
       throw error;
@@ -133,7 +152,7 @@ export class EvidenceWriter {
       this.failure ??= error as Error;
     }
     try {
-      await this.#handle.close();
+      await this.#handle?.close();
     } catch (error) {
       this.failure ??= error as Error;
     }
@@ -208,7 +227,7 @@ export class EvidenceWriter {
    * goes on appending.
    */
   async #convert(previous: Extract<Mode, { kind: "pcap" }>): Promise<void> {
-    await this.#handle.close();
+    await this.#handle?.close();
     const temporary = join(dirname(this.path), `.${basename(this.path)}.${randomBytes(6).toString("hex")}.tmp`);
     const source = await open(this.path, "r");
     const target = await open(temporary, "w");
@@ -229,9 +248,15 @@ export class EvidenceWriter {
   }
 
   async #writeAll(bytes: Uint8Array): Promise<void> {
+    const stream = this.#stream;
+    if (stream !== undefined) {
+      // The callback comes once the stream has passed the bytes on, which bounds what it buffers.
+      await new Promise<void>((resolve, reject) => stream.write(bytes, (error) => (error == null ? resolve() : reject(error))));
+      return;
+    }
     let offset = 0;
     while (offset < bytes.length) {
-      const { bytesWritten } = await this.#handle.write(bytes, offset, bytes.length - offset);
+      const { bytesWritten } = await this.#handle!.write(bytes, offset, bytes.length - offset);
       offset += bytesWritten;
     }
   }

@@ -12,6 +12,13 @@ const FILE_ERRORS: Record<string, string> = {
   EROFS: "read-only file system",
   EMFILE: "too many open files",
   ENAMETOOLONG: "file name too long",
+  ENXIO: "no such device or address",
+  ENODEV: "no such device",
+  ELOOP: "too many levels of symbolic links",
+  EIO: "input/output error",
+  // Not errno values: the scan raises the first for a socket path, Node.js the second for a descriptor it cannot stream.
+  ERR_UNIX_SOCKET: "is a UNIX socket, not a file; connect to it with a tool such as socat and pipe the data in",
+  ERR_INVALID_FD_TYPE: "unsupported file type",
 };
 
 /** Returns a short description of a file error: plain words for common codes, else the code or message. */
