@@ -142,7 +142,7 @@ describe("update daemon", () => {
       child.stdout.setEncoding("utf8").on("data", (text: string) => (stdout += text));
       const count = (pattern: RegExp): number => stderr.match(new RegExp(pattern, "g"))?.length ?? 0;
 
-      const deadline = Date.now() + 15_000;
+      const deadline = Date.now() + 30_000;
       while (count(/update run \d+ finished/) < 2 || count(/update run \d+ started/) <= count(/update run \d+ finished/)) {
         assert.ok(Date.now() < deadline, `timed out; stderr:\n${stderr}`);
         await sleep(50);

@@ -2,7 +2,7 @@
 // server on 127.0.0.1 that serves the feed fixtures and misbehaves on purpose.
 
 import assert from "node:assert/strict";
-import { lstatSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { deflateSync, gzipSync } from "node:zlib";
@@ -297,13 +297,34 @@ describe("repfilter update", () => {
     assert.equal(first.status, 0, first.stderr);
     server.route("/sometimes.txt", serve("<html><body>Bot check</body></html>", { "content-type": "text/html" }));
 
+    const before = readFileSync(space.output);
     const second = await update(space);
 
-    assert.equal(second.status, 0, second.stderr);
+    assert.equal(second.status, 1, second.stderr);
     assert.deepEqual(tableRow(second.stdout, "green").slice(0, 3), ["green", "stale", "5"]);
-    assert.match(second.stderr, /green: an HTML page instead of a list .*; keeping the last good copy from \d+ m?s ago \(5 entries\)/);
-    assert.equal(listRanges(space.output).length, 5);
-    assert.deepEqual(readFileSync(`${space.output}.prev`).subarray(0, 8), readFileSync(space.output).subarray(0, 8));
+    assert.match(second.stderr, /repfilter: error: green: an HTML page instead of a list .* from http:\/\/127\.0\.0\.1:\d+\/sometimes\.txt\); keeping the last good copy from \d+ m?s ago \(5 entries\)/);
+    assert.match(second.stderr, /every download failed; \S+ left unchanged, because it already holds the last good copies/);
+    assert.deepEqual(readFileSync(space.output), before, "the list stays byte for byte");
+    assert.equal(existsSync(`${space.output}.prev`), false);
+  });
+
+  it("writes the list when one feed is stale and another fresh", async () => {
+    server.route("/steady.txt", serve("198.51.100.7\n"));
+    server.route("/flaky.txt", serve("192.0.2.8\n"));
+    const space = workspace([
+      { name: "steady", url: server.url("/steady.txt"), format: "plain" },
+      { name: "flaky", url: server.url("/flaky.txt"), format: "plain" },
+    ]);
+    assert.equal((await update(space)).status, 0);
+    server.route("/steady.txt", serve("198.51.100.7\n198.51.100.9\n"));
+    server.route("/flaky.txt", failFirst(100, 500, serve("")));
+
+    const second = await update(space);
+
+    assert.equal(second.status, 1, second.stderr);
+    assert.equal(tableRow(second.stdout, "flaky")[1], "stale");
+    assert.equal(tableRow(second.stdout, "steady")[1], "updated");
+    assert.equal(listRanges(space.output).length, 3);
   });
 
   it("drops a last good copy past its maximum age", async () => {
@@ -330,7 +351,7 @@ describe("repfilter update", () => {
 
     const second = await update(space);
 
-    assert.equal(second.status, 0, second.stderr);
+    assert.equal(second.status, 1, second.stderr);
     const row = tableRow(second.stdout, "future");
     assert.deepEqual(row.slice(0, 3), ["future", "stale", "1"]);
     assert.match(row[4]!, /^\d+ m?s$/);
@@ -356,7 +377,7 @@ describe("repfilter update", () => {
 
     const second = await update(space);
 
-    assert.equal(second.status, 0, second.stderr);
+    assert.equal(second.status, 1, second.stderr);
     assert.match(
       second.stderr,
       /many: 1001 IPv4 entries, more than the maximum of 1000 \(options\.maxEntries\); raise this feed's options\.maxEntries if that is expected .*; keeping the last good copy/,

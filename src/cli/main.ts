@@ -68,9 +68,10 @@ address is listed and 1 if none is.`;
 const UPDATE_HELP_AFTER = `
 The per-feed table goes to stdout; the log goes to stderr.
 
-Exit status: 0 when the list was written with data from every enabled feed (some
-perhaps from their last good copy), 1 when it was written but some feeds had no
-usable data, 2 when nothing was written: no feed is enabled or none gave usable
+Exit status: 0 when the list was written and every enabled feed was downloaded or
+confirmed unchanged, 1 when some downloads failed (those feeds came from their
+last good copy or are missing; the list was written, or left as it was when it
+already held those copies), 2 when nothing was written: no feed is enabled or none gave usable
 data, the merged list covers more than policy.maxListedAddresses, the config or
 an option is invalid, or the list cannot be written. With --daemon: 0 after
 SIGTERM or SIGINT, 2 for an invalid config, option or schedule.`;

@@ -189,7 +189,7 @@ function fallBack(feed: FeedConfig, cached: CachedFeed | undefined, failure: str
     log.error(`${feed.name}: ${failure}; the last good copy is rejected too (${evaluation.failure}), so the feed is left out of the list`);
     return { ...base, status: "failed", ageMs, detail: failure };
   }
-  log.warning(`${feed.name}: ${failure}; keeping the last good copy from ${formatDuration(ageMs)} ago (${plural(evaluation.entries.length, "entry", "entries")})`);
+  log.error(`${feed.name}: ${failure}; keeping the last good copy from ${formatDuration(ageMs)} ago (${plural(evaluation.entries.length, "entry", "entries")})`);
   return { ...outcomeBase(feed, evaluation), status: "stale", ageMs, detail: failure };
 }
 

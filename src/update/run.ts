@@ -2,8 +2,9 @@
 // the usable ones are merged into the binary list minus the allowlist, the
 // merged list's address count is checked, and the file is replaced atomically.
 
+import { readFile } from "node:fs/promises";
 import { addressCount, buildBlocklist, type Blocklist } from "../blocklist/build.js";
-import { encodeBlocklist } from "../blocklist/format.js";
+import { decodeBlocklist, encodeBlocklist } from "../blocklist/format.js";
 import { mergeRanges, subtractRanges } from "../feeds/allowlist.js";
 import type { UpdateConfig } from "../feeds/config.js";
 import { describeFileError } from "../util/file-errors.js";
@@ -27,9 +28,10 @@ export interface UpdateRunOptions {
 }
 
 /**
- * Exit status of a run. 0: the list was written from every enabled feed, fresh
- * or from a last good copy. 1: the list was written, but some feeds had no
- * usable data and are missing from it. 2: nothing was written.
+ * Exit status of a run. 0: the list was written, and every enabled feed was
+ * downloaded or confirmed unchanged. 1: some downloads failed, so those feeds
+ * came from their last good copy or are missing, and the list was written or
+ * kept as it was. 2: nothing usable, nothing written.
  */
 export type UpdateStatus = 0 | 1 | 2;
 
@@ -120,6 +122,7 @@ export async function runUpdate(options: UpdateRunOptions): Promise<UpdateReport
   }
   if (allowed > 0) log.info(`allowlist: ${plural(allowed, "entry", "entries")} lost addresses that must never alert`);
 
+  const stale = outcomes.filter((outcome) => outcome.status === "stale").length;
   const list = buildBlocklist(sources, now());
   // Adjacent entries from different feeds may merge into a block shorter than
   // minPrefixLength. That is allowed, because each entry passed the policy, and
@@ -135,21 +138,27 @@ export async function runUpdate(options: UpdateRunOptions): Promise<UpdateReport
     return { outcomes, status: 2, written: false };
   }
 
+  const encoded = encodeBlocklist(list);
+  if (stale === usable.length && (await sameListOnDisk(options.output, list))) {
+    // No download succeeded and the list on disk already holds the same data, so it stays byte for byte.
+    log.error(`every download failed; ${options.output} left unchanged, because it already holds the last good copies`);
+    return { outcomes, status: 1, written: false };
+  }
+
   let files: { written: string; previous?: string };
   try {
-    files = await replaceListKeepingPrevious(options.output, encodeBlocklist(list));
+    files = await replaceListKeepingPrevious(options.output, encoded);
   } catch (error) {
     log.error(`cannot write the list to ${options.output}: ${describeFileError(error)}`);
     return { outcomes, status: 2, written: false };
   }
-  const stale = outcomes.filter((outcome) => outcome.status === "stale").length;
   log.info(
     `wrote ${files.written === options.output ? options.output : `${options.output} -> ${files.written}`}: ${plural(list.starts.length, "range")} (${plural(addressCount(list), "address", "addresses")}) from ${plural(usable.length, "feed")}` +
       describeStale(stale, usable.length) +
       (files.previous !== undefined ? `; the previous list is at ${files.previous}` : ""),
   );
   if (missing.length > 0) log.warning(`${plural(missing.length, "feed")} ${missing.length === 1 ? "is" : "are"} missing from the list: ${missing.map((outcome) => outcome.name).join(", ")}`);
-  return { outcomes, status: missing.length > 0 ? 1 : 0, written: true, ranges: list.starts.length };
+  return { outcomes, status: missing.length > 0 || stale > 0 ? 1 : 0, written: true, ranges: list.starts.length };
 }
 
 /** Describes how many of the feeds in the list came from a last good copy, for the "wrote" line. */
@@ -177,4 +186,20 @@ function describeBroadestFeeds(list: Blocklist): string {
     .slice(0, 3)
     .map((feed) => `${feed.name} (${plural(feed.addresses, "address", "addresses")})`)
     .join(", ");
+}
+
+/**
+ * Returns whether the list file at `path` holds `list` apart from its build time:
+ * the same bytes once encoded with the build time of the file.
+ */
+async function sameListOnDisk(path: string, list: Blocklist): Promise<boolean> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+    const onDisk = decodeBlocklist(bytes, path);
+    return encodeBlocklist({ ...list, createdAt: onDisk.createdAt }).equals(bytes);
+  } catch {
+    // A missing or damaged file is rewritten.
+    return false;
+  }
 }
