@@ -505,6 +505,17 @@ describe("compile", () => {
     assert.match(name.stderr, /source name "bad name" for cap\.pcap is invalid/);
   });
 
+  it("cuts a long invalid line in its message", async () => {
+    const directory = temporaryDirectory();
+    writeFileSync(join(directory, "long.txt"), `192.0.2.1${"x".repeat(300_000)}\n`);
+    const result = await runCli(["compile", "-o", "list.bin", "long.txt"], { cwd: directory });
+    assert.equal(result.status, 2);
+    const lines = result.stderr.trim().split("\n");
+    assert.equal(lines[1], `repfilter: warning: long.txt:1: not an IPv4 address: "192.0.2.1${"x".repeat(111)}"... (299889 more characters)`);
+    assert.equal(lines[2], "repfilter: error: long.txt: no valid entries in 1 line; is this a list of addresses?");
+    assert.ok(result.stderr.length < 1000, `stderr has ${result.stderr.length} characters`);
+  });
+
   it("rejects an output that is one of the inputs", async () => {
     const directory = temporaryDirectory();
     writeFileSync(join(directory, "in.txt"), "192.0.2.1\n");

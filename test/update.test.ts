@@ -690,6 +690,6 @@ describe("repfilter update", () => {
     const directory = temporaryDirectory();
     const result = await runCli(["update", "--config", join(directory, "nope.json"), "--output", join(directory, "list.bin")]);
     assert.equal(result.status, 2);
-    assert.match(result.stderr, /^repfilter: error: feeds config .*nope\.json: cannot read it \(ENOENT\)\n$/);
+    assert.match(result.stderr, /^repfilter: error: feeds config .*nope\.json: cannot read it \(no such file\)\n$/);
   });
 });

@@ -16,6 +16,7 @@ import { findSameFile } from "../util/same-file.js";
 import { plural } from "../output/summary.js";
 import { Diagnostics } from "./diagnostics.js";
 import type { ScanIO } from "./scan.js";
+import { quoteLine } from "../util/quote.js";
 
 export interface CompileOptions {
   output: string;
@@ -44,7 +45,7 @@ export function defaultSourceName(path: string): string {
 export async function runCompile(files: string[], options: CompileOptions, io: Pick<ScanIO, "stdin" | "stdinFd" | "stderr" | "env">): Promise<number> {
   const diagnostics = new Diagnostics(io.stderr);
   if (options.names.length > files.length) {
-    diagnostics.error(`${options.names.length} --name values for ${files.length} files; give at most one name per file`);
+    diagnostics.error(`${plural(options.names.length, "--name value")} for ${plural(files.length, "file")}; give at most one name per file`);
     return 2;
   }
   const overwritten = findSameFile(options.output, files, io.stdinFd);
@@ -70,7 +71,7 @@ export async function runCompile(files: string[], options: CompileOptions, io: P
     if (parsed === undefined) return 2;
     reportList(file, parsed, diagnostics);
     if (parsed.entries.length === 0 && parsed.rejected.length > 0) {
-      diagnostics.error(`${file}: no valid entries in ${parsed.rejected.length} lines; is this a list of addresses?`);
+      diagnostics.error(`${file}: no valid entries in ${plural(parsed.rejected.length, "line")}; is this a list of addresses?`);
       return 2;
     }
     let entries = parsed.entries;
@@ -168,7 +169,7 @@ function reportList(file: string, parsed: ParsedList, diagnostics: Diagnostics):
   if (parsed.rejected.length > 0) {
     diagnostics.warning(`${file}: ${plural(parsed.rejected.length, "invalid line")} skipped`);
     for (const reject of parsed.rejected.slice(0, SHOWN_REJECTS)) {
-      diagnostics.warning(`${file}:${reject.line}: ${reject.reason}: ${JSON.stringify(reject.text)}`);
+      diagnostics.warning(`${file}:${reject.line}: ${reject.reason}: ${quoteLine(reject.text)}`);
     }
     if (parsed.rejected.length > SHOWN_REJECTS) {
       diagnostics.warning(`${file}: ${parsed.rejected.length - SHOWN_REJECTS} more invalid lines not shown`);
@@ -179,7 +180,7 @@ function reportList(file: string, parsed: ParsedList, diagnostics: Diagnostics):
   if (parsed.masked.length > 0) {
     diagnostics.warning(`${file}: ${plural(parsed.masked.length, "CIDR entry", "CIDR entries")} had host bits set; they were cleared`);
     for (const entry of parsed.masked.slice(0, SHOWN_REJECTS)) {
-      diagnostics.warning(`${file}:${entry.line}: ${JSON.stringify(entry.text)} is read as ${formatRange(entry.first, entry.last)}`);
+      diagnostics.warning(`${file}:${entry.line}: ${quoteLine(entry.text)} is read as ${formatRange(entry.first, entry.last)}`);
     }
   }
 }

@@ -5,7 +5,7 @@ import type { Blocklist } from "../blocklist/build.js";
 import { BlocklistError } from "../blocklist/format.js";
 import { closeBlocklist, loadBlocklist, resolveBlocklistPath } from "../blocklist/load.js";
 import { formatDay } from "../blocklist/provenance.js";
-import { formatBytes } from "../output/summary.js";
+import { formatBytes, plural } from "../output/summary.js";
 import { formatTable } from "../output/table.js";
 import { Diagnostics } from "./diagnostics.js";
 import type { ScanIO } from "./scan.js";
@@ -94,7 +94,7 @@ function formatText(path: string, size: number, list: Blocklist, sources: Readon
   const total = totals(list, sources);
   const dates = total.firstSeen !== 0 ? `first seen ${day(total.firstSeen)}, last seen ${day(total.lastSeen)}` : "no first-seen and last-seen dates";
   const entries =
-    total.entries !== undefined ? `${total.entries} source entries, ${dates}` : "not stored: the file predates source entries; rebuild it to see what each source lists";
+    total.entries !== undefined ? `${plural(total.entries, "source entry", "source entries")}, ${dates}` : "not stored: the file predates source entries; rebuild it to see what each source lists";
   const lines = [
     `file       ${path} (${formatBytes(size)})`,
     `format     version ${list.formatVersion ?? "?"}`,

@@ -35,6 +35,8 @@ export class ListReloader {
   #running: Promise<void> | undefined;
   #again = false;
   #digest: string | undefined;
+  /** The problem of the last failed reload, until a reload succeeds. */
+  #lastFailure: string | undefined;
   readonly #onSignal = (): void => {
     this.#schedule(0, true);
   };
@@ -98,7 +100,7 @@ export class ListReloader {
     try {
       bytes = await readFile(path);
     } catch (error) {
-      this.#reportFailure(`cannot read it (${describeFileError(error)})`);
+      this.#reportFailure(`cannot read it (${describeFileError(error)})`, force);
       return;
     }
     const digest = createHash("sha256").update(bytes).digest("hex");
@@ -109,16 +111,23 @@ export class ListReloader {
     } catch (error) {
       if (!(error instanceof BlocklistError)) throw error;
       // The loader's messages start with the path, which this message names already.
-      this.#reportFailure(error.message.startsWith(`${path}: `) ? error.message.slice(path.length + 2) : error.message);
+      this.#reportFailure(error.message.startsWith(`${path}: `) ? error.message.slice(path.length + 2) : error.message, force);
       return;
     }
     this.#digest = digest;
+    this.#lastFailure = undefined;
     this.#options.apply(list);
     diagnostics.info(`reloaded ${path}: ${plural(list.starts.length, "range")}, ${plural(list.sources.length, "source")}, built ${new Date(list.createdAt).toISOString()}`);
   }
 
-  /** Logs a failed reload in one form, whether a change to the file or SIGHUP started it. */
-  #reportFailure(problem: string): void {
+  /**
+   * Logs a failed reload in one form, whether a change to the file or SIGHUP
+   * started it. A file change fires several events, so a repeat of the last
+   * failure is not logged again unless SIGHUP asked for it.
+   */
+  #reportFailure(problem: string, force: boolean): void {
+    if (problem === this.#lastFailure && !force) return;
+    this.#lastFailure = problem;
     this.#options.diagnostics.warning(`reload of ${this.#options.path} failed: ${problem}; keeping the current list`);
   }
 }

@@ -17,7 +17,7 @@ import type { EvidenceWriter } from "../pcap/evidence.js";
 import { RangeFileError, readRangeFile } from "../lists/range-file.js";
 import { ByteBuilder } from "../output/byte-builder.js";
 import { describeLinkType } from "../output/linktypes.js";
-import { formatBytes, formatCount, summaryLines } from "../output/summary.js";
+import { formatBytes, formatCount, plural, summaryLines } from "../output/summary.js";
 import { LineWriter } from "../output/writer.js";
 import { describeFileError, displayName } from "../util/file-errors.js";
 import { findSameFile, sameFileAsDescriptor } from "../util/same-file.js";
@@ -367,7 +367,7 @@ class ScanSession {
     const packets = after[Counter.packets]! - before[Counter.packets]!;
     const unsupported = after[Counter.skipLinkType]! - before[Counter.skipLinkType]!;
     if (packets > 0 && unsupported === packets) {
-      this.#diagnostics.error(`${this.#inputName}: none of its ${packets} packets could be decoded (unsupported link type)`);
+      this.#diagnostics.error(`${this.#inputName}: none of its ${plural(packets, "packet")} could be decoded (unsupported link type)`);
     }
   }
 

@@ -12,6 +12,7 @@ import { FEED_FORMATS, isFeedFormat, type FeedFormat } from "./formats.js";
 import type { FeedOptions } from "./options.js";
 import { createPolicy, parseRangeList, type AddressRange, type SafetyPolicy } from "./policy.js";
 import { redactUrl } from "./redact.js";
+import { describeFileError } from "../util/file-errors.js";
 
 export interface FeedConfig {
   name: string;
@@ -80,7 +81,7 @@ async function readJson(path: string | URL, required: boolean): Promise<Json | u
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "ENOENT" && !required) return undefined;
-    throw new ConfigError(`feeds config ${String(path)}: cannot read it (${code ?? (error as Error).message})`);
+    throw new ConfigError(`feeds config ${String(path)}: cannot read it (${describeFileError(error)})`);
   }
   let value: unknown;
   try {

@@ -5,6 +5,7 @@
 import { readFile } from "node:fs/promises";
 import { describeFileError } from "../util/file-errors.js";
 import { decodeListText, ListFormatError, parseTextList, type ListEntry } from "./text-list.js";
+import { quoteLine } from "../util/quote.js";
 
 /** A range file that cannot be used; the message names the file and, when known, the line. */
 export class RangeFileError extends Error {
@@ -27,6 +28,6 @@ export async function readRangeFile(path: string, label: string): Promise<ListEn
     throw error;
   }
   const first = parsed.rejected[0];
-  if (first !== undefined) throw new RangeFileError(`${label} ${path}:${first.line}: ${first.reason}: ${JSON.stringify(first.text)}; fix the line`);
+  if (first !== undefined) throw new RangeFileError(`${label} ${path}:${first.line}: ${first.reason}: ${quoteLine(first.text)}; fix the line`);
   return parsed.entries;
 }

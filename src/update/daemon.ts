@@ -153,7 +153,7 @@ export function checkSchedule(schedule: string): string | undefined {
     }
     const details = validation.errors.map((error) => {
       if (error.field in FIELD_NAMES) return `${FIELD_NAMES[error.field]} "${error.value}" is invalid`;
-      return error.message.replace(/^expected 5 or 6 fields but got (\d+)$/, "it has $1 fields");
+      return error.message.replace(/^expected 5 or 6 fields but got (\d+)$/, (_, count: string) => `it has ${plural(Number(count), "field")}`);
     });
     return `invalid cron expression "${schedule}": ${details.join(", ")}; ${expected}`;
   }

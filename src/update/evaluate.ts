@@ -10,6 +10,7 @@ import type { FeedEntry } from "../feeds/parse-result.js";
 import { applyPolicy, checkMergedRanges, type PolicyReason, type SafetyPolicy } from "../feeds/policy.js";
 import type { UpdateLog } from "./log.js";
 import { plural } from "../output/summary.js";
+import { quoteLine } from "../util/quote.js";
 
 /** Rejected lines and unsafe entries shown per feed; the rest are only counted. */
 export const SHOWN_REJECTIONS = 5;
@@ -56,7 +57,7 @@ export function evaluateBody(feed: FeedConfig, body: Uint8Array, policy: SafetyP
     log.warning(`${label}: ${plural(parsed.rejected.length, "invalid line")} rejected (${countByReason(parsed.rejected.map((line) => line.reason))})`);
     for (const line of parsed.rejected.slice(0, SHOWN_REJECTIONS)) {
       const where = line.line > 0 ? `line ${line.line}` : "JSON item";
-      log.warning(`${label}: ${where}: ${line.reason}: ${JSON.stringify(line.text.slice(0, 120))}`);
+      log.warning(`${label}: ${where}: ${line.reason}: ${quoteLine(line.text)}`);
     }
     if (parsed.rejected.length > SHOWN_REJECTIONS) log.warning(`${label}: ${plural(parsed.rejected.length - SHOWN_REJECTIONS, "more invalid line")} not shown`);
   }
