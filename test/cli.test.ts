@@ -476,6 +476,7 @@ describe("compile", () => {
     const directory = temporaryDirectory();
     writeFileSync(join(directory, "feodo.txt"), "# C2\n192.0.2.17\nbogus\n203.0.113.0/24\n");
     writeFileSync(join(directory, "drop.txt"), "203.0.113.128/25 ; SBL1\r\n");
+    mkdirSync(join(directory, "out"));
     const result = await runCli(["compile", "-o", "out/list.bin", "--name", "feodo-c2", "feodo.txt", "drop.txt"], { cwd: directory });
     assert.equal(result.status, 0);
     assert.match(result.stderr, /warning: feodo\.txt: 1 invalid line skipped/);
@@ -503,6 +504,15 @@ describe("compile", () => {
     const name = await runCli(["compile", "-o", "list.bin", "--name", "bad name", "cap.pcap"], { cwd: directory });
     assert.equal(name.status, 2);
     assert.match(name.stderr, /source name "bad name" for cap\.pcap is invalid/);
+  });
+
+  it("rejects an output in a missing directory", async () => {
+    const directory = temporaryDirectory();
+    writeFileSync(join(directory, "a.txt"), "192.0.2.1\n");
+    const result = await runCli(["compile", "-o", "typo/list.bin", "a.txt"], { cwd: directory });
+    assert.equal(result.status, 2);
+    assert.match(result.stderr, /^repfilter: error: cannot write typo\/list\.bin: the directory typo does not exist; create it first$/m);
+    assert.equal(existsSync(join(directory, "typo")), false);
   });
 
   it("cuts a long invalid line in its message", async () => {

@@ -353,7 +353,7 @@ describe("pcapng framing errors", () => {
     for (const [major, minor] of [[0, 1], [1, 1], [2, 0]] as const) {
       const error = errorOf(Buffer.concat([sectionHeaderBlock({ major, minor }), interfaceDescriptionBlock(ETHERNET)]));
       assert.equal(error.code, abi.ERR_BAD_SECTION_VERSION);
-      assert.equal(error.message, `block 1 at byte 0 (Section Header Block): unsupported pcapng version ${major}.${minor} (expected 1.0)`);
+      assert.equal(error.message, `block 1 at byte 0 (Section Header Block): unsupported pcapng version ${major}.${minor} (expected 1.0 or 1.2)`);
     }
     // A later section with a bad version stops the input after the packets before it.
     const result = scanBytes(Buffer.concat([header, goodBlock, sectionHeaderBlock({ minor: 1 })]));

@@ -1,7 +1,7 @@
 // The compile command: text lists in, one blocklist file out.
 
 import { readFile, stat } from "node:fs/promises";
-import { basename, extname } from "node:path";
+import { basename, dirname, extname } from "node:path";
 import { addressCount, buildBlocklist, type SourceEntries } from "../blocklist/build.js";
 import { encodeBlocklist } from "../blocklist/format.js";
 import { isValidSourceName, SOURCE_NAME_RULE } from "../blocklist/source-name.js";
@@ -89,9 +89,12 @@ export async function runCompile(files: string[], options: CompileOptions, io: P
   const createdAt = buildTime(io.env);
   const list = buildBlocklist(sources, createdAt);
   try {
-    await writeFileAtomic(options.output, encodeBlocklist(list));
+    // Like tcpdump -w, a mistyped directory is an error rather than created.
+    await writeFileAtomic(options.output, encodeBlocklist(list), { createDirectory: false });
   } catch (error) {
-    diagnostics.error(`cannot write ${options.output}: ${describeFileError(error)}`);
+    const missingDirectory = (error as NodeJS.ErrnoException).code === "ENOENT";
+    const problem = missingDirectory ? `the directory ${displayName(dirname(options.output))} does not exist; create it first` : describeFileError(error);
+    diagnostics.error(`cannot write ${displayName(options.output)}: ${problem}`);
     return 2;
   }
   diagnostics.info(

@@ -125,7 +125,7 @@ function describe(fields: ErrorFields): string {
     case abi.ERR_BAD_BYTE_ORDER_MAGIC:
       return `${where}: byte-order magic ${hexBytes(value)} is not 1a 2b 3c 4d in either byte order`;
     case abi.ERR_BAD_SECTION_VERSION:
-      return `${where}: unsupported pcapng version ${value}.${limit} (expected 1.0)`;
+      return `${where}: unsupported pcapng version ${value}.${limit} (expected 1.0 or 1.2)`;
     case abi.ERR_TOO_MANY_INTERFACES:
       return `${where}: interface ${value} exceeds the maximum of ${limit} interfaces per section`;
     case abi.ERR_CAPLEN_BEYOND_BLOCK:

@@ -6,9 +6,10 @@ import { randomBytes } from "node:crypto";
 import { mkdir, open, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 
-export async function writeFileAtomic(path: string, data: Uint8Array): Promise<void> {
+/** Replaces `path` with `data` atomically. Missing parent directories are created unless `createDirectory` is false. */
+export async function writeFileAtomic(path: string, data: Uint8Array, options: { createDirectory?: boolean } = {}): Promise<void> {
   const directory = dirname(path);
-  await mkdir(directory, { recursive: true });
+  if (options.createDirectory !== false) await mkdir(directory, { recursive: true });
   const temporary = join(directory, `.${basename(path)}.${randomBytes(6).toString("hex")}.tmp`);
   const handle = await open(temporary, "wx", 0o644);
   try {
