@@ -303,7 +303,7 @@ describe("repfilter update", () => {
     assert.equal(second.status, 1, second.stderr);
     assert.deepEqual(tableRow(second.stdout, "green").slice(0, 3), ["green", "stale", "5"]);
     assert.match(second.stderr, /repfilter: error: green: an HTML page instead of a list .* from http:\/\/127\.0\.0\.1:\d+\/sometimes\.txt\); keeping the last good copy from \d+ m?s ago \(5 entries\)/);
-    assert.match(second.stderr, /every download failed; \S+ left unchanged, because it already holds the last good copies/);
+    assert.match(second.stderr, /every download failed; \S+ left unchanged, because it already contains the last good copies/);
     assert.deepEqual(readFileSync(space.output), before, "the list stays byte for byte");
     assert.equal(existsSync(`${space.output}.prev`), false);
   });

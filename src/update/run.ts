@@ -140,8 +140,8 @@ export async function runUpdate(options: UpdateRunOptions): Promise<UpdateReport
 
   const encoded = encodeBlocklist(list);
   if (stale === usable.length && (await sameListOnDisk(options.output, list))) {
-    // No download succeeded and the list on disk already holds the same data, so it stays byte for byte.
-    log.error(`every download failed; ${options.output} left unchanged, because it already holds the last good copies`);
+    // No download succeeded and the list on disk already contains the same data, so it stays byte for byte.
+    log.error(`every download failed; ${options.output} left unchanged, because it already contains the last good copies`);
     return { outcomes, status: 1, written: false };
   }
 
@@ -189,7 +189,7 @@ function describeBroadestFeeds(list: Blocklist): string {
 }
 
 /**
- * Returns whether the list file at `path` holds `list` apart from its build time:
+ * Returns whether the list file at `path` contains `list` apart from its build time:
  * the same bytes once encoded with the build time of the file.
  */
 async function sameListOnDisk(path: string, list: Blocklist): Promise<boolean> {
