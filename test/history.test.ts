@@ -165,7 +165,7 @@ describe("update with entry history", () => {
     try {
       const report = await updateOn(directory, DAY + 3);
       assert.equal(report.outcomes[0]!.status, "stale");
-      // The list already holds the copy with its days, so it is left as it was.
+      // The list already contains the copy with its days, so it is left as it was.
       assert.equal(report.written, false);
       assert.equal(report.status, 1);
       assert.deepEqual(datesOf(directory, "192.0.2.1"), ["2026-07-01 2026-07-01"]);

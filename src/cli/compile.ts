@@ -5,9 +5,7 @@ import { basename, dirname, extname } from "node:path";
 import { addressCount, buildBlocklist, type SourceEntries } from "../blocklist/build.js";
 import { encodeBlocklist } from "../blocklist/format.js";
 import { isValidSourceName, SOURCE_NAME_RULE } from "../blocklist/source-name.js";
-import { mergeRanges } from "../feeds/allowlist.js";
-import type { FeedEntry } from "../feeds/parse-result.js";
-import { applyPolicy, checkMergedRanges, createPolicy, type PolicyRejection, type SafetyPolicy } from "../feeds/policy.js";
+import { applyPolicy, checkJoinedEntries, createPolicy, type AddressRange, type PolicyRejection, type SafetyPolicy } from "../feeds/policy.js";
 import { formatRange } from "../lists/ipv4.js";
 import { decodeListText, ListFormatError, parseTextList, type ParsedList } from "../lists/text-list.js";
 import { writeFileAtomic } from "../util/atomic-write.js";
@@ -123,9 +121,8 @@ function reportUnsafe(file: string, rejected: ReadonlyArray<PolicyRejection>, di
  * files may join, because each file is its own source. Reports each problem and
  * returns false when there is one.
  */
-function checkJoined(file: string, entries: ReadonlyArray<FeedEntry>, policy: SafetyPolicy, output: string, diagnostics: Diagnostics): boolean {
-  const joined = mergeRanges(entries);
-  const problems = checkMergedRanges(Uint32Array.from(joined, (range) => range.first), Uint32Array.from(joined, (range) => range.last), policy);
+function checkJoined(file: string, entries: ReadonlyArray<AddressRange>, policy: SafetyPolicy, output: string, diagnostics: Diagnostics): boolean {
+  const problems = checkJoinedEntries(entries, policy);
   if (problems.length === 0) return true;
   for (const problem of problems.slice(0, SHOWN_REJECTS)) diagnostics.error(`${file}: its entries together are unsafe: ${problem}`);
   diagnostics.error(`${output} not written; remove these ranges from ${file}, or pass --no-policy to write them anyway`);

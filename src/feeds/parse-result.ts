@@ -3,7 +3,7 @@
 // checks and the address forms that feeds write.
 
 import { parseEntry, parseIPv4 } from "../lists/ipv4.js";
-import { splitLines } from "../lists/text-list.js";
+import { splitLines, type RejectedLine } from "../lists/text-list.js";
 import { DEFAULT_MAX_ENTRIES, type FeedOptions } from "./options.js";
 
 export interface FeedEntry {
@@ -13,11 +13,7 @@ export interface FeedEntry {
   line: number;
 }
 
-export interface RejectedLine {
-  line: number;
-  text: string;
-  reason: string;
-}
+export type { RejectedLine };
 
 export interface FeedParse {
   entries: FeedEntry[];

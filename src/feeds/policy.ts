@@ -7,6 +7,7 @@
 // alert. The checks run after host bits are cleared, so `192.0.2.1/0` is a /0.
 
 import { cidrBounds, formatIPv4, formatRange, parseEntry } from "../lists/ipv4.js";
+import { mergeRanges } from "./allowlist.js";
 import type { FeedEntry } from "./parse-result.js";
 
 export interface AddressRange {
@@ -166,4 +167,18 @@ export function checkMergedRanges(starts: Uint32Array, ends: Uint32Array, policy
   }
   closeRun();
   return problems;
+}
+
+/**
+ * Checks the entries of one feed or list file joined where they touch, as they
+ * would be in the table: a source that lists 12.0.0.0/8 and 13.0.0.0/8 lists
+ * 12.0.0.0/7. Returns one message per run that is too broad.
+ */
+export function checkJoinedEntries(entries: ReadonlyArray<AddressRange>, policy: SafetyPolicy): string[] {
+  const joined = mergeRanges(entries);
+  return checkMergedRanges(
+    Uint32Array.from(joined, (range) => range.first),
+    Uint32Array.from(joined, (range) => range.last),
+    policy,
+  );
 }

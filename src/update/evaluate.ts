@@ -2,12 +2,11 @@
 // parser, the whole-body checks, then the safety policy, entry by entry and for
 // the feed's entries taken together. Logs what was rejected and why.
 
-import { mergeRanges } from "../feeds/allowlist.js";
 import type { FeedConfig } from "../feeds/config.js";
 import { FeedError } from "../feeds/errors.js";
 import { readFeedBody } from "../feeds/formats.js";
 import type { FeedEntry } from "../feeds/parse-result.js";
-import { applyPolicy, checkMergedRanges, type PolicyReason, type SafetyPolicy } from "../feeds/policy.js";
+import { applyPolicy, checkJoinedEntries, type PolicyReason, type SafetyPolicy } from "../feeds/policy.js";
 import type { UpdateLog } from "./log.js";
 import { plural } from "../output/summary.js";
 import { quoteLine } from "../util/quote.js";
@@ -76,9 +75,7 @@ export function evaluateBody(feed: FeedConfig, body: Uint8Array, policy: SafetyP
     if (rejected.length > SHOWN_REJECTIONS) log.warning(`${label}: ${plural(rejected.length - SHOWN_REJECTIONS, "more unsafe entry", "more unsafe entries")} not shown`);
   }
 
-  // Joined like this, adjacent entries form one range, as they would in the list.
-  const own = mergeRanges(accepted);
-  const problems = checkMergedRanges(Uint32Array.from(own, (range) => range.first), Uint32Array.from(own, (range) => range.last), policy);
+  const problems = checkJoinedEntries(accepted, policy);
   if (problems.length > 0) return { failure: `its entries together are unsafe: ${problems[0]}` };
   return { entries: accepted, invalidLines: parsed.rejected.length, unsafeEntries: rejected.length };
 }
