@@ -8,9 +8,13 @@ import { createInflateRaw, crc32, type InflateRaw } from "node:zlib";
 
 /** A gzip input that could not be decompressed: corrupt, or cut short. */
 export class GzipError extends Error {
-  constructor(message: string) {
+  /** ERR_GZIP_TRUNCATED for data cut short, ERR_GZIP_CORRUPT for anything else. */
+  readonly code: "ERR_GZIP_TRUNCATED" | "ERR_GZIP_CORRUPT";
+
+  constructor(message: string, code: GzipError["code"] = "ERR_GZIP_CORRUPT") {
     super(message);
     this.name = "GzipError";
+    this.code = code;
   }
 }
 
@@ -73,7 +77,7 @@ export class GzipDecoder {
     // A header begun but not finished is a member cut short, unless it is not a header at all.
     const headerBegun = pending.length > 0 && pending[0] === 0x1f && (pending.length < 2 || pending[1] === 0x8b);
     const cut = this.#state === "body" || this.#state === "trailer" || (this.#state === "header" && (headerBegun || (pending.length > 0 && this.#members === 0)));
-    if (cut) throw new GzipError("gzip data is cut short (unexpected end of file), so only the alerts before the cut were printed");
+    if (cut) throw new GzipError("gzip data is cut short (unexpected end of file), so only the alerts before the cut were printed", "ERR_GZIP_TRUNCATED");
     if (this.#state === "header" && pending.length > 0) this.#noteTrailing(pending);
     return { members: this.#members, trailingBytes: this.#trailingBytes, trailingZeros: this.#trailingZeros };
   }
